@@ -1,0 +1,91 @@
+"""What the reader found in a project: the input of the planner."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pydocker_gen.config import Config
+
+
+class Installer(StrEnum):
+    """The package manager whose lock (or requirements) the image installs from."""
+
+    PIP = "pip"
+    PIPENV = "pipenv"
+    POETRY = "poetry"
+    UV = "uv"
+    PDM = "pdm"
+    PYLOCK = "pylock"
+
+
+class Source(StrEnum):
+    """Where a locked distribution comes from."""
+
+    REGISTRY = "registry"
+    VCS = "vcs"
+    URL = "url"
+    PATH = "path"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LockedPackage:
+    """One distribution of the lock (or requirements) that is installed in the image."""
+
+    name: str  # PEP 503 normalized
+    version: str | None  # None when the requirement is not pinned
+    marker: str | None = None  # PEP 508 environment marker, as written
+    hashes: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()  # distribution file names the lock lists (wheels and sdists)
+    source: Source = Source.REGISTRY
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PythonRequirement:
+    """The Python version the project asks for: an exact minor pin and/or a range."""
+
+    pin: str | None = None  # "3.11"
+    pin_source: str | None = None  # "Pipfile: requires.python_version"
+    range: str | None = None  # PEP 440 specifier set, e.g. ">=3.11,<3.13"
+    range_source: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AppCommand:
+    """How the application starts, as far as reading the project tells."""
+
+    cmd: tuple[str, ...] | None = None
+    port: int | None = None
+    server: str | None = None  # gunicorn, uvicorn, uwsgi, ...
+    reason: str = "nothing found that starts a server or a script"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Index:
+    """A package index the project declares."""
+
+    name: str
+    url: str
+    source: str  # file that declares it
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ProjectFacts:
+    """Everything the planner needs, read without running project code."""
+
+    root: str
+    installer: Installer
+    installer_reason: str
+    manifest: str | None  # e.g. "Pipfile", "pyproject.toml"
+    lockfile: str | None  # e.g. "Pipfile.lock"; None when the project is unlocked
+    lock_inputs: tuple[str, ...]  # files the dependency install reads, copied before the code
+    packages: tuple[LockedPackage, ...]
+    hashed: bool  # every package carries hashes
+    pinned: bool  # every package is pinned to one version
+    python: PythonRequirement
+    install_project: bool  # the project itself is a package to install
+    app: AppCommand
+    indexes: tuple[Index, ...] = ()
+    config: Config = field(default_factory=Config)
+    warnings: tuple[str, ...] = ()

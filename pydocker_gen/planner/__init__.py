@@ -1,0 +1,247 @@
+"""Planner: ``plan(facts, options) -> Plan``. Every decision is made here, with its reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from packaging.specifiers import SpecifierSet
+
+from pydocker_gen import __version__
+from pydocker_gen.facts import ProjectFacts
+from pydocker_gen.planner import native
+from pydocker_gen.planner.installers import STRATEGIES, Context
+from pydocker_gen.planner.model import Compiled, Plan, Profile, Reason
+from pydocker_gen.reader.python_version import admits_minor
+
+# CPython minors with official python:X.Y-slim-<debian> images; newest last.
+PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+DEFAULT_DEBIAN = "trixie"  # Debian stable
+DEFAULT_PLATFORMS = ("linux/amd64",)
+VENV = "/opt/venv"
+WORKDIR = "/app"
+USER, UID = "app", 10001
+BASE_PATH = "/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin"  # the python image's
+NOT_ALPINE = (
+    "Debian slim, never Alpine: musl has no manylinux wheels, so every C extension would "
+    "compile from source (slower builds, bigger images, subtle musl differences)"
+)
+DOCKERIGNORE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".gitignore",
+    ".venv",
+    "venv",
+    "env",
+    "**/__pycache__",
+    "**/*.py[cod]",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".tox",
+    ".nox",
+    ".coverage",
+    "htmlcov",
+    "build",
+    "dist",
+    "**/*.egg-info",
+    ".idea",
+    ".vscode",
+    "**/.DS_Store",
+    "node_modules",
+    ".env",
+    ".env.*",
+    "**/*.pem",
+    "**/*.key",
+    "**/id_rsa*",
+    "**/.ssh",
+    ".dockerignore",
+    "Dockerfile",
+    "**/*.Dockerfile",
+    "docker-compose*.yml",
+    "compose*.yaml",
+)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Options:
+    """Command-line choices; the configuration file wins over none of them but detection."""
+
+    debian: str | None = None
+    profile: str | None = None
+    platforms: tuple[str, ...] = ()
+
+
+def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
+    options = options or Options()
+    cfg = facts.config
+    reasons: list[Reason] = [
+        Reason(topic="installer", decision=str(facts.installer), why=facts.installer_reason)
+    ]
+    warnings = list(facts.warnings)
+
+    debian = options.debian or cfg.debian or DEFAULT_DEBIAN
+    why = (
+        "--debian"
+        if options.debian
+        else f"{cfg.source}: debian"
+        if cfg.debian
+        else ("current Debian stable (default)")
+    )
+    reasons.append(Reason(topic="debian", decision=debian, why=why))
+    platforms = options.platforms or DEFAULT_PLATFORMS
+
+    python, why = _choose_python(facts, debian, platforms)
+    reasons.append(Reason(topic="python", decision=python, why=why))
+    if python not in PYTHONS:
+        warnings.append(
+            f"Python {python} has no maintained official image; consider {PYTHONS[-2]}."
+        )
+
+    base_image = f"python:{python}-slim-{debian}"
+    reasons.append(Reason(topic="base_image", decision=base_image, why=NOT_ALPINE))
+
+    needs = _needs(facts, python, debian, platforms)
+    compiled, build_needed, runtime_needed, unknown = _summarise(needs, debian)
+    build_packages = tuple(sorted(set(build_needed) | set(cfg.build_packages)))
+    runtime_packages = tuple(sorted(set(runtime_needed) | set(cfg.runtime_packages)))
+    for c in compiled:
+        reasons.append(
+            Reason(topic=f"compile {c.name}", decision=c.version or "unpinned", why=c.why)
+        )
+    if unknown:
+        warnings.append(
+            f"{', '.join(sorted(unknown))} compile from source and pydocker-gen does not know "
+            "their system libraries: the builder gets a C compiler only. Add what they need as "
+            "packages.build / packages.runtime in the configuration."
+        )
+    builder = bool(build_packages)
+    reasons.append(
+        Reason(
+            topic="builder",
+            decision=str(builder).lower(),
+            why="a toolchain is needed to compile " + ", ".join(c.name for c in compiled)
+            if compiled
+            else "every package installs from a wheel: no compiler anywhere",
+        )
+    )
+
+    profile = Profile(options.profile or cfg.builder_profile or Profile.BUILDKIT)
+    ctx = Context(venv=VENV, profile=profile, python=python)
+    install = STRATEGIES[facts.installer](facts, ctx)
+
+    cmd = cfg.cmd if cfg.cmd is not None else facts.app.cmd
+    port = cfg.port if cfg.port is not None else facts.app.port
+    reasons.append(
+        Reason(
+            topic="cmd",
+            decision=" ".join(cmd) if cmd else "none",
+            why=f"{cfg.source}: cmd" if cfg.cmd else facts.app.reason,
+        )
+    )
+    if cmd is None:
+        warnings.append(
+            f"No start command found ({facts.app.reason}); set cmd in the configuration."
+        )
+    env = [
+        ("PYTHONDONTWRITEBYTECODE", "1"),
+        ("PYTHONUNBUFFERED", "1"),
+        ("VIRTUAL_ENV", VENV),
+        ("PATH", f"{VENV}/bin:{BASE_PATH}"),
+    ]
+    env += [(k, v) for k, v in cfg.env if k not in {e[0] for e in env}]
+    workdir = cfg.workdir or WORKDIR
+    lock_inputs = set(install.lock_inputs)
+    return Plan(
+        generator=f"pydocker-gen {__version__}",
+        python=python,
+        debian=debian,
+        base_image=base_image,
+        installer=str(facts.installer),
+        lockfile=facts.lockfile,
+        profile=profile,
+        builder=builder,
+        compile=tuple(c.name for c in compiled),
+        compiled=tuple(compiled),
+        build_packages=build_packages,
+        runtime_packages=runtime_packages,
+        install=install,
+        venv=VENV,
+        workdir=workdir,
+        user=cfg.user or USER,
+        uid=cfg.uid if cfg.uid is not None else UID,
+        env=tuple(env),
+        cmd=tuple(cmd) if cmd is not None else None,
+        port=port,
+        stopsignal=None,
+        app_pythonpath=None,
+        copy_app=(".",),
+        dockerignore=tuple(p for p in DOCKERIGNORE if p not in lock_inputs),
+        reasons=tuple(reasons),
+        warnings=tuple(warnings),
+    )
+
+
+def _choose_python(facts: ProjectFacts, debian: str, platforms: Iterable[str]) -> tuple[str, str]:
+    pin = facts.python
+    if pin.pin is not None:
+        return pin.pin, f"pinned by {pin.pin_source}"
+    spec = SpecifierSet(pin.range or "")
+    candidates = [p for p in PYTHONS if admits_minor(spec, p)]
+    if not candidates:
+        return PYTHONS[-1], f"no maintained CPython satisfies {pin.range!r}; newest chosen"
+    # Newest first; keep the one that compiles the fewest packages.
+    scored = [
+        (sum(n.compiles for _, n in _needs(facts, p, debian, platforms)), p)
+        for p in reversed(candidates)
+    ]
+    best = min(scored, key=lambda s: s[0])
+    where = f"{pin.range_source} {pin.range!r}" if pin.range else "no pin or range"
+    compiles = (
+        "every locked package has a wheel"
+        if best[0] == 0
+        else (f"{best[0]} package(s) compile, the fewest of {', '.join(candidates)}")
+    )
+    return best[1], f"newest CPython allowed by {where} where {compiles}"
+
+
+def _needs(
+    facts: ProjectFacts, python: str, debian: str, platforms: Iterable[str]
+) -> list[tuple[str, native.Need]]:
+    out = []
+    present = frozenset(p.name for p in facts.packages)
+    for platform in platforms:
+        t = native.target(python, debian, platform)
+        out += [
+            (t.arch, native.assess(p, t, present)) for p in facts.packages if native.applies(p, t)
+        ]
+    return out
+
+
+def _summarise(
+    needs: list[tuple[str, native.Need]], debian: str
+) -> tuple[list[Compiled], list[str], list[str], set[str]]:
+    compiled: dict[str, Compiled] = {}
+    build: set[str] = set()
+    runtime: set[str] = set()
+    unknown: set[str] = set()
+    arches: dict[str, set[str]] = {}
+    for arch, need in needs:
+        runtime.update(need.runtime)
+        if not need.compiles:
+            continue
+        arches.setdefault(need.name, set()).add(arch)
+        for lang in need.languages or ("c",):
+            build.update(native.toolchain(lang, debian))
+        build.update(need.build)
+        if need.unknown:
+            unknown.add(need.name)
+        compiled[need.name] = Compiled(
+            name=need.name,
+            version=need.version,
+            why=f"{need.why} ({', '.join(sorted(arches[need.name]))})",
+            build_packages=tuple(sorted(need.build)),
+            runtime_packages=tuple(sorted(need.runtime)),
+        )
+    return sorted(compiled.values(), key=lambda c: c.name), sorted(build), sorted(runtime), unknown

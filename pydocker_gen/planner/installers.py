@@ -1,0 +1,171 @@
+"""One install strategy per installer, behind one Protocol, in one plain registry.
+
+Every strategy fills the virtual environment at ``ctx.venv`` from the lock alone (so the layer
+is cached until a lock input changes), then, only for packages, installs the project after the
+code. Packaging tools are pinned and live in the builder only.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Protocol
+
+from pydocker_gen.facts import Installer, ProjectFacts
+from pydocker_gen.planner.model import Install, Profile, Run
+
+# Pinned tool versions; the configuration can override them (``tools.<name>``).
+TOOL_VERSIONS = {
+    "pipenv": "2026.10.3",
+    "poetry": "2.5.1",
+    "poetry-plugin-export": "1.10.1",
+    "pdm": "2.29.4",
+    "uv": "0.13.9",
+}
+EXPORT = "/tmp/requirements.txt"  # where exporting strategies write hashed requirements
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    venv: str
+    profile: Profile
+    python: str
+
+
+class Strategy(Protocol):
+    def __call__(self, facts: ProjectFacts, ctx: Context) -> Install: ...
+
+
+def q(text: str) -> str:
+    """Shell-quote a value that came from the user's project."""
+    return shlex.quote(text)
+
+
+def _pip_cache(ctx: Context) -> tuple[str, ...]:
+    return ("type=cache,target=/root/.cache/pip",) if ctx.profile is Profile.BUILDKIT else ()
+
+
+def _pip_env(ctx: Context) -> tuple[tuple[str, str], ...]:
+    env = [("PIP_DISABLE_PIP_VERSION_CHECK", "1"), ("PIP_ROOT_USER_ACTION", "ignore")]
+    if ctx.profile is Profile.PORTABLE:
+        env.append(("PIP_NO_CACHE_DIR", "1"))
+    return tuple(env)
+
+
+def _pip_into_venv(ctx: Context) -> str:
+    # The base image's pip installs into a venv made --without-pip: the venv ships no pip.
+    return f"python -m pip --python {ctx.venv}/bin/python install"
+
+
+def _venv(ctx: Context) -> str:
+    return f"python -m venv --without-pip {ctx.venv}"
+
+
+def _project_from_source(facts: ProjectFacts, ctx: Context) -> tuple[Run, ...]:
+    if not facts.install_project:
+        return ()
+    return (Run(commands=(f"{_pip_into_venv(ctx)} --no-deps .",), mounts=_pip_cache(ctx)),)
+
+
+def _install_exported(
+    facts: ProjectFacts, ctx: Context, export: tuple[str, ...], tool: str | None
+) -> Install:
+    """Export the lock to hashed requirements, then pip installs exactly those."""
+    flags = "--require-hashes --no-deps" if facts.hashed else "--no-deps"
+    commands = (*export, _venv(ctx), f"{_pip_into_venv(ctx)} {flags} -r {EXPORT}")
+    return Install(
+        tool=tool,
+        env=_pip_env(ctx),
+        deps=(Run(commands=commands, mounts=_pip_cache(ctx)),),
+        project=_project_from_source(facts, ctx),
+        lock_inputs=facts.lock_inputs,
+    )
+
+
+def pip(facts: ProjectFacts, ctx: Context) -> Install:
+    top = facts.lock_inputs[0] if facts.lock_inputs else None
+    commands = [_venv(ctx)]
+    if top is not None and top.endswith(".txt"):
+        flags = []
+        if facts.hashed:
+            flags.append("--require-hashes")
+        if facts.pinned:
+            flags.append("--no-deps")  # a complete pinned set: nothing may be resolved anew
+        commands.append(" ".join([_pip_into_venv(ctx), *flags, "-r", q(top)]))
+    return Install(
+        tool=None,
+        env=_pip_env(ctx),
+        deps=(Run(commands=tuple(commands), mounts=_pip_cache(ctx)),),
+        project=_project_from_source(facts, ctx)
+        if top is not None and top.endswith(".txt")
+        else (Run(commands=(f"{_pip_into_venv(ctx)} .",), mounts=_pip_cache(ctx)),),
+        lock_inputs=facts.lock_inputs,
+    )
+
+
+def pipenv(facts: ProjectFacts, ctx: Context) -> Install:
+    # `pipenv requirements` exports Pipfile.lock as it is: it never re-locks.
+    export = (f"pipenv requirements --hash > {EXPORT}",)
+    return _install_exported(facts, ctx, export, f"pipenv=={TOOL_VERSIONS['pipenv']}")
+
+
+def poetry(facts: ProjectFacts, ctx: Context) -> Install:
+    # The export plugin reads poetry.lock offline and refuses a stale lock.
+    export = (f"poetry export --only main --format requirements.txt --output {EXPORT}",)
+    tool = " ".join(f"{t}=={TOOL_VERSIONS[t]}" for t in ("poetry", "poetry-plugin-export"))
+    return _install_exported(facts, ctx, export, tool)
+
+
+def pdm(facts: ProjectFacts, ctx: Context) -> Install:
+    export = (f"pdm export --prod --format requirements --output {EXPORT}",)
+    return _install_exported(facts, ctx, export, f"pdm=={TOOL_VERSIONS['pdm']}")
+
+
+def uv(facts: ProjectFacts, ctx: Context) -> Install:
+    cache = ("type=cache,target=/root/.cache/uv",) if ctx.profile is Profile.BUILDKIT else ()
+    env = [
+        ("UV_COMPILE_BYTECODE", "1"),
+        ("UV_LINK_MODE", "copy"),
+        ("UV_PYTHON_DOWNLOADS", "never"),
+        ("UV_PYTHON", "/usr/local/bin/python"),
+        ("UV_PROJECT_ENVIRONMENT", ctx.venv),
+    ]
+    if ctx.profile is Profile.PORTABLE:
+        env.append(("UV_NO_CACHE", "1"))
+    sync = "uv sync --locked --no-default-groups"
+    project: tuple[Run, ...] = ()
+    if facts.install_project:
+        project = (Run(commands=(f"{sync} --no-editable",), mounts=cache),)
+    return Install(
+        tool=f"uv=={TOOL_VERSIONS['uv']}",
+        env=tuple(env),
+        deps=(Run(commands=(f"{sync} --no-install-project",), mounts=cache),),
+        project=project,
+        lock_inputs=facts.lock_inputs,
+    )
+
+
+def pylock(facts: ProjectFacts, ctx: Context) -> Install:
+    cache = ("type=cache,target=/root/.cache/uv",) if ctx.profile is Profile.BUILDKIT else ()
+    env = [("UV_COMPILE_BYTECODE", "1"), ("UV_LINK_MODE", "copy"), ("UV_PYTHON_DOWNLOADS", "never")]
+    if ctx.profile is Profile.PORTABLE:
+        env.append(("UV_NO_CACHE", "1"))
+    lock = q(facts.lockfile or "pylock.toml")
+    commands = (_venv(ctx), f"uv pip install --python {ctx.venv}/bin/python -r {lock}")
+    return Install(
+        tool=f"uv=={TOOL_VERSIONS['uv']}",
+        env=tuple(env),
+        deps=(Run(commands=commands, mounts=cache),),
+        project=_project_from_source(facts, ctx),
+        lock_inputs=facts.lock_inputs,
+    )
+
+
+STRATEGIES: dict[Installer, Strategy] = {
+    Installer.PIP: pip,
+    Installer.PIPENV: pipenv,
+    Installer.POETRY: poetry,
+    Installer.PDM: pdm,
+    Installer.UV: uv,
+    Installer.PYLOCK: pylock,
+}

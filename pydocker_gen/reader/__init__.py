@@ -1,0 +1,170 @@
+"""Reader: ``inspect(root) -> ProjectFacts``. Reads files only; never runs project code.
+
+Which manager wins when several are present (docs/readers.md): the configuration's
+``installer``; otherwise the first lock found in ``LOCK_PRECEDENCE``; otherwise a manifest
+without its lock (an error unless ``allow_unlocked``). Everything passed over is named in a
+warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pydocker_gen import config as config_mod
+from pydocker_gen.errors import UserError
+from pydocker_gen.facts import Installer, ProjectFacts
+from pydocker_gen.reader import entrypoint, pdm, pipenv, poetry, pylock, pyproject, requirements, uv
+from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.python_version import Pin, pins_from_files, resolve
+
+# A lock beats a manifest; among locks, this order.
+LOCK_PRECEDENCE: tuple[tuple[Installer, str], ...] = (
+    (Installer.UV, "uv.lock"),
+    (Installer.POETRY, "poetry.lock"),
+    (Installer.PDM, "pdm.lock"),
+    (Installer.PIPENV, "Pipfile.lock"),
+    (Installer.PYLOCK, "pylock.toml"),
+)
+REQUIREMENTS_FILE = "requirements.txt"
+
+
+def inspect(root: Path) -> ProjectFacts:
+    """Read the project at ``root`` into ``ProjectFacts``."""
+    root = Path(root)
+    if not root.is_dir():
+        raise UserError(str(root), "is not a directory.")
+    cfg = config_mod.load(root)
+    pyproj = pyproject.load(root)
+    installer, reason, passed_over = _choose_installer(root, pyproj, cfg.installer)
+    read = _READERS[installer](root, pyproj, cfg.allow_unlocked)
+    warnings = list(read.warnings)
+    if passed_over:
+        warnings.append(f"{', '.join(passed_over)} ignored: {reason}.")
+    pins = _config_pin(cfg) + pins_from_files(root) + read.pins
+    ranges = list(read.ranges)
+    if installer is not Installer.POETRY and pyproj.requires_python is not None:
+        ranges.insert(0, pyproj.requires_python)
+    python = resolve(pins, ranges)
+    scripts = dict(pyproj.scripts)
+    scripts.update(read.scripts)
+    app = entrypoint.detect(root, {p.name for p in read.packages}, scripts)
+    return ProjectFacts(
+        root=str(root),
+        installer=installer,
+        installer_reason=reason,
+        manifest=read.manifest,
+        lockfile=read.lockfile,
+        lock_inputs=tuple(read.lock_inputs),
+        packages=tuple(read.packages),
+        hashed=read.hashed,
+        pinned=read.pinned,
+        python=python,
+        install_project=read.install_project,
+        app=app,
+        indexes=tuple(read.indexes),
+        config=cfg,
+        warnings=tuple(warnings),
+    )
+
+
+def _config_pin(cfg: config_mod.Config) -> list[Pin]:
+    # The configuration is a pin like any other: contradicting a file is an error naming both.
+    return [Pin(cfg.python, f"{cfg.source}: python")] if cfg.python and cfg.source else []
+
+
+def _choose_installer(
+    root: Path, pyproj: pyproject.PyProject, configured: str | None
+) -> tuple[Installer, str, list[str]]:
+    present = [(inst, f) for inst, f in LOCK_PRECEDENCE if (root / f).is_file()]
+    if (root / REQUIREMENTS_FILE).is_file():
+        present.append((Installer.PIP, REQUIREMENTS_FILE))
+    manifests = _manifest_managers(root, pyproj)
+    if configured is not None:
+        chosen = Installer(configured)
+        others = [f for inst, f in present if inst is not chosen]
+        return chosen, f"the configuration sets installer = {configured!r}", others
+    if present:
+        chosen, lock = present[0]
+        others = [f for _, f in present[1:]]
+        why = f"{lock} is present" if not others else f"{lock} takes precedence"
+        return chosen, why, others
+    if manifests:
+        chosen, manifest = manifests[0]
+        return chosen, f"{manifest} is present", [m for _, m in manifests[1:]]
+    if (root / "setup.py").is_file() or (root / "setup.cfg").is_file() or pyproj.has_project:
+        return Installer.PIP, "the project is a package installed with pip", []
+    raise UserError(
+        str(root),
+        "has no Python project files (requirements.txt, pyproject.toml, Pipfile, setup.cfg, "
+        "setup.py or a lock file).",
+        fix="Run pydocker-gen in the project's root folder.",
+    )
+
+
+def _manifest_managers(root: Path, pyproj: pyproject.PyProject) -> list[tuple[Installer, str]]:
+    out = []
+    if pyproj.tool("uv") is not None:
+        out.append((Installer.UV, "pyproject.toml [tool.uv]"))
+    if pyproj.tool("poetry") is not None:
+        out.append((Installer.POETRY, "pyproject.toml [tool.poetry]"))
+    if pyproj.tool("pdm") is not None:
+        out.append((Installer.PDM, "pyproject.toml [tool.pdm]"))
+    if (root / "Pipfile").is_file():
+        out.append((Installer.PIPENV, "Pipfile"))
+    return out
+
+
+def _read_pipenv(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
+    return pipenv.read(root, allow_unlocked=allow_unlocked)
+
+
+def _read_pip(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
+    if not (root / REQUIREMENTS_FILE).is_file():
+        return pyproject.read_as_pip(root, pyproj)
+    reqs = requirements.read(root, REQUIREMENTS_FILE)
+    warnings = []
+    if not reqs.pinned:
+        loose = sorted(p.name for p in reqs.packages if p.version is None)
+        warnings.append(
+            f"requirements.txt is not fully pinned ({', '.join(loose[:5])}"
+            f"{'…' if len(loose) > 5 else ''}): versions are resolved at build time. "
+            "Pin them with `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`."
+        )
+    return ManagerRead(
+        manifest=REQUIREMENTS_FILE,
+        lockfile=REQUIREMENTS_FILE if reqs.pinned else None,
+        lock_inputs=reqs.files,
+        packages=reqs.packages,
+        hashed=reqs.hashed,
+        pinned=reqs.pinned,
+        indexes=reqs.indexes,
+        install_project=reqs.editable_project,
+        warnings=warnings,
+    )
+
+
+def _read_poetry(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
+    return poetry.read(root, pyproj, allow_unlocked=allow_unlocked)
+
+
+def _read_uv(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
+    return uv.read(root, pyproj, allow_unlocked=allow_unlocked)
+
+
+def _read_pdm(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
+    return pdm.read(root, pyproj, allow_unlocked=allow_unlocked)
+
+
+def _read_pylock(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
+    return pylock.read(root)
+
+
+_READERS: dict[Installer, Callable[[Path, pyproject.PyProject, bool], ManagerRead]] = {
+    Installer.PIP: _read_pip,
+    Installer.PIPENV: _read_pipenv,
+    Installer.POETRY: _read_poetry,
+    Installer.UV: _read_uv,
+    Installer.PDM: _read_pdm,
+    Installer.PYLOCK: _read_pylock,
+}

@@ -1,0 +1,26 @@
+"""What every manager's reader returns, before the project-wide facts are assembled."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydocker_gen.facts import Index, LockedPackage
+from pydocker_gen.reader.python_version import Pin, Range
+
+
+@dataclass
+class ManagerRead:
+    """One package manager's view of the project."""
+
+    manifest: str | None
+    lockfile: str | None
+    lock_inputs: list[str]
+    packages: list[LockedPackage]
+    hashed: bool
+    pinned: bool
+    pins: list[Pin] = field(default_factory=list)
+    ranges: list[Range] = field(default_factory=list)
+    indexes: list[Index] = field(default_factory=list)
+    install_project: bool = False
+    warnings: list[str] = field(default_factory=list)
+    scripts: dict[str, str] = field(default_factory=dict)  # console scripts the project defines

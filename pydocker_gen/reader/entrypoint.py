@@ -1,0 +1,294 @@
+"""How the application starts: read (never run) Procfiles, Django settings and app modules.
+
+Order: Procfile ``web:`` > Django (``manage.py``) > an application object found with ``ast`` >
+the project's console script > a package ``__main__``. The server comes from the
+dependencies. A migration is never part of the command.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydocker_gen.facts import AppCommand
+
+DEFAULT_PORT = 8000
+ASGI_SERVERS = ("uvicorn", "granian", "hypercorn", "gunicorn")  # gunicorn: with uvicorn workers
+WSGI_SERVERS = ("gunicorn", "uwsgi", "granian", "waitress", "hypercorn")
+ASGI_CLASSES = {
+    "FastAPI": "fastapi",
+    "Starlette": "starlette",
+    "Quart": "quart",
+    "Litestar": "litestar",
+}
+WSGI_CLASSES = {"Flask": "flask", "Bottle": "bottle", "Falcon": "falcon", "App": "falcon"}
+_CANDIDATE_FILES = ("main.py", "app.py", "wsgi.py", "asgi.py", "application.py", "server.py")
+_PORT_HINT = re.compile(
+    r"(?:--bind[= ]|-b |--http[= ]|--http-socket[= ]|--port[= ]|-p )\S*?:?(\d{2,5})\b"
+)
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "tests", "test", "docs", "build", "dist"}
+
+
+@dataclass(frozen=True, slots=True)
+class AppObject:
+    module: str  # dotted, importable from the working directory (or src/)
+    attr: str  # "app", "application", "create_app()"
+    interface: str  # "asgi" or "wsgi"
+    path: str  # file, relative to the root
+    framework: str
+
+
+def detect(root: Path, dependencies: Collection[str], scripts: Mapping[str, str]) -> AppCommand:
+    deps = set(dependencies)
+    procfile = _procfile(root)
+    if procfile is not None:
+        return procfile
+    django = _django(root, deps)
+    if django is not None:
+        return django
+    obj = find_app_object(root)
+    if obj is not None:
+        served = serve(obj, deps, DEFAULT_PORT)
+        if served is not None:
+            return served
+    if len(scripts) == 1:
+        name = next(iter(scripts))
+        return AppCommand(cmd=(name,), reason=f"the project's only console script, {name!r}")
+    main = _package_main(root)
+    if main is not None:
+        return AppCommand(cmd=("python", "-m", main), reason=f"{main}/__main__.py exists")
+    if obj is not None:
+        return AppCommand(
+            reason=f"{obj.path} defines {_article(obj.framework)} application, but no server "
+            f"({', '.join(ASGI_SERVERS if obj.interface == 'asgi' else WSGI_SERVERS)}) is a "
+            "dependency"
+        )
+    return AppCommand()
+
+
+def _procfile(root: Path) -> AppCommand | None:
+    path = root / "Procfile"
+    if not path.is_file():
+        return None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        kind, sep, command = line.partition(":")
+        if sep and kind.strip() == "web" and command.strip():
+            port = _port_hint(command) or DEFAULT_PORT
+            # Exec form cannot expand $PORT: substitute the port the image exposes.
+            text = re.sub(r"\$\{?PORT\}?", str(port), command.strip())
+            words = tuple(shlex.split(text))
+            server = words[0] if words and words[0] in (*ASGI_SERVERS, *WSGI_SERVERS) else None
+            return AppCommand(cmd=words, port=port, server=server, reason="Procfile: web")
+    return None
+
+
+def _port_hint(command: str) -> int | None:
+    match = _PORT_HINT.search(command)
+    return int(match.group(1)) if match else None
+
+
+def _parse(path: Path) -> ast.Module | None:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def _django(root: Path, deps: set[str]) -> AppCommand | None:
+    manage = root / "manage.py"
+    if "django" not in deps or not manage.is_file():
+        return None
+    settings_module = _django_settings_module(manage)
+    target: str | None = None
+    interface = "wsgi"
+    if settings_module:
+        settings = root / (settings_module.replace(".", "/") + ".py")
+        names = _string_assignments(settings) if settings.is_file() else {}
+        asgi = names.get("ASGI_APPLICATION")
+        wsgi = names.get("WSGI_APPLICATION")
+        if (
+            asgi
+            and (deps & {"uvicorn", "hypercorn", "granian", "daphne"})
+            and not (wsgi and "gunicorn" in deps and "uvicorn" not in deps)
+        ):
+            target, interface = asgi, "asgi"
+        elif wsgi:
+            target = wsgi
+    if target is None:
+        found = sorted(p for p in root.glob("*/wsgi.py"))
+        if not found:
+            return None
+        target = f"{found[0].parent.name}.wsgi.application"
+    module, _, attr = target.rpartition(".")
+    obj = AppObject(module, attr, interface, module.replace(".", "/") + ".py", "Django")
+    return serve(obj, deps, DEFAULT_PORT)
+
+
+def _django_settings_module(manage: Path) -> str | None:
+    tree = _parse(manage)
+    if tree is None:
+        return None
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and len(node.args) == 2
+            and all(isinstance(a, ast.Constant) for a in node.args)
+            and getattr(node.args[0], "value", None) == "DJANGO_SETTINGS_MODULE"
+        ):
+            value = node.args[1].value  # type: ignore[attr-defined]
+            return str(value)
+    return None
+
+
+def _string_assignments(path: Path) -> dict[str, str]:
+    tree = _parse(path)
+    out: dict[str, str] = {}
+    if tree is None:
+        return out
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    out[t.id] = node.value.value
+    return out
+
+
+def _candidate_files(root: Path) -> list[tuple[Path, str]]:
+    """(file, dotted module) pairs in the order an application is looked for."""
+    out: list[tuple[Path, str]] = [(root / n, n[:-3]) for n in _CANDIDATE_FILES]
+    for base, prefix in ((root / "src", ""), (root, "")):
+        if not base.is_dir():
+            continue
+        for pkg in sorted(p for p in base.iterdir() if (p / "__init__.py").is_file()):
+            if pkg.name in _SKIP_DIRS:
+                continue
+            for n in (*_CANDIDATE_FILES, "__init__.py"):
+                mod = pkg.name if n == "__init__.py" else f"{pkg.name}.{n[:-3]}"
+                out.append((pkg / n, prefix + mod))
+    # Non-package folders (namespace style, as in app/wsgi.py).
+    for d in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS):
+        if not d.name.startswith(".") and not (d / "__init__.py").exists():
+            out.extend(
+                (d / n, f"{d.name}.{n[:-3]}") for n in ("wsgi.py", "asgi.py", "app.py", "main.py")
+            )
+    return [(p, m) for p, m in out if p.is_file()]
+
+
+def find_app_object(root: Path) -> AppObject | None:
+    for path, module in _candidate_files(root):
+        tree = _parse(path)
+        if tree is None:
+            continue
+        found = _app_in_tree(tree)
+        if found is not None:
+            attr, interface, framework = found
+            return AppObject(module, attr, interface, path.relative_to(root).as_posix(), framework)
+    return None
+
+
+def _app_in_tree(tree: ast.Module) -> tuple[str, str, str] | None:
+    factory: tuple[str, str, str] | None = None
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and name in ASGI_CLASSES:
+                return target.id, "asgi", ASGI_CLASSES[name]
+            if isinstance(target, ast.Name) and name in WSGI_CLASSES:
+                return target.id, "wsgi", WSGI_CLASSES[name]
+        if isinstance(node, ast.FunctionDef):
+            if node.name == "application" and len(node.args.args) == 2:
+                return "application", "wsgi", "plain"
+            if node.name in ("create_app", "make_app") and factory is None:
+                factory = (f"{node.name}()", "wsgi", "Flask")
+    return factory
+
+
+def _package_main(root: Path) -> str | None:
+    for base in (root / "src", root):
+        if base.is_dir():
+            for main in sorted(base.glob("*/__main__.py")):
+                if main.parent.name not in _SKIP_DIRS:
+                    return main.parent.name
+    return None
+
+
+def serve(obj: AppObject, deps: set[str], port: int) -> AppCommand | None:
+    """The command that serves ``obj`` with the best server among the dependencies."""
+    target = f"{obj.module}:{obj.attr}"
+    factory = obj.attr.endswith("()")
+    kind = f"{_article(obj.framework)} {obj.interface.upper()}"
+    reason = f"{obj.path} defines {kind} application {obj.attr!r}"
+    bind = f"0.0.0.0:{port}"
+    cmd: tuple[str, ...] | None = None
+    server = None
+    if obj.interface == "asgi":
+        if "uvicorn" in deps and "gunicorn" not in deps:
+            server = "uvicorn"
+            plain = target.removesuffix("()")
+            cmd = ("uvicorn", plain, "--host", "0.0.0.0", "--port", str(port))
+            cmd += ("--factory",) if factory else ()
+        elif "uvicorn" in deps:
+            server = "gunicorn"
+            cmd = (
+                "gunicorn",
+                "--bind",
+                bind,
+                "--worker-class",
+                "uvicorn.workers.UvicornWorker",
+                target,
+            )
+        elif "hypercorn" in deps:
+            server, cmd = "hypercorn", ("hypercorn", "--bind", bind, target)
+        elif "granian" in deps:
+            server = "granian"
+            cmd = (
+                "granian",
+                "--interface",
+                "asgi",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                str(port),
+                target,
+            )
+    else:
+        if "gunicorn" in deps:
+            server, cmd = "gunicorn", ("gunicorn", "--bind", bind, target)
+        elif "uwsgi" in deps or "pyuwsgi" in deps:
+            server = "uwsgi"
+            # --die-on-term: uWSGI 2.0 reloads on SIGTERM, which `docker stop` sends.
+            base = ("uwsgi", "--http-socket", f":{port}", "--master", "--die-on-term")
+            if not factory:
+                cmd = (*base, "--wsgi-file", obj.path, "--callable", obj.attr)
+        elif "granian" in deps:
+            server = "granian"
+            cmd = (
+                "granian",
+                "--interface",
+                "wsgi",
+                "--host",
+                "0.0.0.0",
+                "--port",
+                str(port),
+                target,
+            )
+        elif "waitress" in deps:
+            server = "waitress"
+            cmd = ("waitress-serve", f"--listen={bind}", target)
+    if cmd is None:
+        return None
+    return AppCommand(cmd=cmd, port=port, server=server, reason=f"{reason}, served by {server}")
+
+
+def _article(word: str) -> str:
+    return ("an " if word[:1].lower() in "aeiou" else "a ") + word

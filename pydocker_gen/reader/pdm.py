@@ -1,0 +1,121 @@
+"""PDM: pyproject.toml ([project], [tool.pdm]) and pdm.lock (lock_version 4.x)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
+
+from pydocker_gen.config import read_toml
+from pydocker_gen.errors import UserError
+from pydocker_gen.facts import Index, LockedPackage, Source
+from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.pyproject import PyProject
+from pydocker_gen.reader.python_version import parse_range
+from pydocker_gen.reader.requirements import check_url_credentials
+
+LOCK = "pdm.lock"
+LOCK_COMMAND = "pdm lock"
+
+
+def _normalize(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """What pdm hashes into metadata.content_hash (pdm.project.project_file)."""
+    project = data.get("project", {})
+    settings = data.get("tool", {}).get("pdm", {})
+    groups: dict[str, list[Any]] = {}
+    for group, deps in data.get("dependency-groups", {}).items():
+        groups[_normalize(group)] = list(deps)
+    for group, deps in settings.get("dev-dependencies", {}).items():
+        groups.setdefault(_normalize(group), []).extend(deps)
+    dump = {
+        "sources": settings.get("source", []),
+        "dependencies": project.get("dependencies", []),
+        "dev-dependencies": groups,
+        "optional-dependencies": project.get("optional-dependencies", {}),
+        "requires-python": project.get("requires-python", ""),
+        "resolution": settings.get("resolution", {}),
+    }
+    return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
+
+
+def read(
+    root: Path, pyproj: PyProject, *, allow_unlocked: bool, extras: tuple[str, ...] = ()
+) -> ManagerRead:
+    lock_path = root / LOCK
+    settings = pyproj.tool("pdm") or {}
+    if not lock_path.is_file():
+        raise UserError(
+            "pyproject.toml",
+            "is a PDM project without pdm.lock.",
+            field="[tool.pdm]",
+            fix=f"Run `{LOCK_COMMAND}` and commit pdm.lock.",
+        )
+    lock = read_toml(lock_path, root)
+    meta = lock.get("metadata", {})
+    recorded = str(meta.get("content_hash", "")).removeprefix("sha256:")
+    if recorded != content_hash(pyproj.data):
+        raise UserError(
+            LOCK,
+            "is out of date: its content_hash does not match pyproject.toml.",
+            field="metadata.content_hash",
+            fix=f"Run `{LOCK_COMMAND}` and commit the new pdm.lock.",
+        )
+    wanted = {"default", *extras}
+    packages = []
+    for p in lock.get("package", []):
+        groups = set(p.get("groups", ["default"]))
+        if not groups & wanted:
+            continue
+        files = p.get("files", [])
+        kind = (
+            Source.VCS
+            if "git" in p or "hg" in p
+            else Source.URL
+            if "url" in p
+            else (Source.PATH if "path" in p else Source.REGISTRY)
+        )
+        packages.append(
+            LockedPackage(
+                name=canonicalize_name(p["name"]),
+                version=p.get("version"),
+                marker=p.get("marker"),
+                hashes=tuple(f["hash"] for f in files if "hash" in f),
+                files=tuple(
+                    str(f.get("file") or f.get("url", "")).rsplit("/", 1)[-1] for f in files
+                ),
+                source=kind,
+                extras=tuple(p.get("extras", ())),
+            )
+        )
+    indexes = []
+    for s in settings.get("source", []):
+        check_url_credentials(str(s.get("url", "")), "pyproject.toml")
+        indexes.append(
+            Index(name=str(s.get("name", "")), url=str(s.get("url", "")), source="pyproject.toml")
+        )
+    distribution = settings.get("distribution")
+    install_project = bool(distribution) if distribution is not None else pyproj.has_build_system
+    ranges = [
+        parse_range(str(t["requires_python"]), "pdm.lock: metadata.targets.requires_python")
+        for t in meta.get("targets", [])
+        if t.get("requires_python")
+    ]
+    return ManagerRead(
+        manifest="pyproject.toml",
+        lockfile=LOCK,
+        lock_inputs=["pyproject.toml", LOCK],
+        packages=packages,
+        hashed=all(p.hashes for p in packages if p.source is Source.REGISTRY),
+        pinned=True,
+        ranges=ranges,
+        indexes=indexes,
+        install_project=install_project,
+    )

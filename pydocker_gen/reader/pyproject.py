@@ -1,0 +1,139 @@
+"""pyproject.toml: PEP 621 ``[project]``, ``[tool.*]`` tables, and setup.cfg's static metadata."""
+
+from __future__ import annotations
+
+import configparser
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
+from pydocker_gen.config import read_toml
+from pydocker_gen.errors import UserError
+from pydocker_gen.facts import LockedPackage
+from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.python_version import Range, parse_range
+
+
+@dataclass
+class PyProject:
+    """pyproject.toml as read (empty when absent), with setup.cfg as a fallback."""
+
+    data: dict[str, Any] = field(default_factory=dict)
+    exists: bool = False
+    requires_python: Range | None = None
+    scripts: dict[str, str] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    source: str = "pyproject.toml"
+
+    @property
+    def has_project(self) -> bool:
+        return "project" in self.data
+
+    @property
+    def has_build_system(self) -> bool:
+        return "build-system" in self.data
+
+    def tool(self, name: str) -> Any:
+        return self.data.get("tool", {}).get(name)
+
+
+def load(root: Path) -> PyProject:
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return _setup_cfg(root)
+    data = read_toml(path, root)
+    project = data.get("project", {})
+    if not isinstance(project, dict):
+        raise UserError("pyproject.toml", "must be a table.", field="[project]")
+    rp = project.get("requires-python")
+    scripts = project.get("scripts", {})
+    deps = project.get("dependencies", [])
+    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+        raise UserError(
+            "pyproject.toml", "must be a list of strings.", field="project.dependencies"
+        )
+    return PyProject(
+        data=data,
+        exists=True,
+        requires_python=parse_range(rp, "pyproject.toml: project.requires-python")
+        if isinstance(rp, str)
+        else None,
+        scripts=dict(scripts) if isinstance(scripts, dict) else {},
+        dependencies=list(deps),
+    )
+
+
+def _setup_cfg(root: Path) -> PyProject:
+    path = root / "setup.cfg"
+    if not path.is_file():
+        return PyProject()
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(path, encoding="utf-8")
+    except configparser.Error as exc:
+        raise UserError("setup.cfg", f"cannot be parsed ({exc.message}).") from None
+    options = parser["options"] if parser.has_section("options") else {}
+    rp = options.get("python_requires")
+    deps = [d.strip() for d in options.get("install_requires", "").splitlines() if d.strip()]
+    scripts: dict[str, str] = {}
+    if parser.has_section("options.entry_points"):
+        for line in parser["options.entry_points"].get("console_scripts", "").splitlines():
+            name, sep, target = line.partition("=")
+            if sep:
+                scripts[name.strip()] = target.strip()
+    return PyProject(
+        data={},
+        exists=False,
+        requires_python=parse_range(rp, "setup.cfg: options.python_requires") if rp else None,
+        scripts=scripts,
+        dependencies=deps,
+        source="setup.cfg",
+    )
+
+
+def requirement_packages(deps: list[str], where: str) -> list[LockedPackage]:
+    out = []
+    for text in deps:
+        try:
+            req = Requirement(text)
+        except InvalidRequirement as exc:
+            file, _, fieldname = where.partition(": ")
+            raise UserError(
+                file, f"{text!r} is not a valid requirement ({exc}).", field=fieldname
+            ) from None
+        pins = [s.version for s in req.specifier if s.operator == "=="]
+        out.append(
+            LockedPackage(
+                name=canonicalize_name(req.name),
+                version=pins[0] if len(pins) == 1 else None,
+                marker=str(req.marker) if req.marker else None,
+                extras=tuple(sorted(req.extras)),
+            )
+        )
+    return out
+
+
+def read_as_pip(root: Path, pyproj: PyProject) -> ManagerRead:
+    """A package with no lock at all: pip installs the project and resolves at build time."""
+    where = f"{pyproj.source}: " + (
+        "project.dependencies" if pyproj.source == "pyproject.toml" else "options.install_requires"
+    )
+    manifest = pyproj.source if (root / pyproj.source).is_file() else "setup.py"
+    inputs = [f for f in ("pyproject.toml", "setup.cfg", "setup.py") if (root / f).is_file()]
+    return ManagerRead(
+        manifest=manifest,
+        lockfile=None,
+        lock_inputs=inputs,
+        packages=requirement_packages(pyproj.dependencies, where),
+        hashed=False,
+        pinned=False,
+        install_project=True,
+        warnings=[
+            f"{manifest} declares dependencies but nothing locks them: versions are resolved "
+            "at build time. Lock them (uv lock, pip-compile --generate-hashes) for "
+            "reproducible images."
+        ],
+    )
