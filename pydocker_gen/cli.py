@@ -8,10 +8,11 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from pydocker_gen import __version__
+from pydocker_gen.dockerignore import excluded
 from pydocker_gen.errors import UserError
 from pydocker_gen.planner import Options, plan
 from pydocker_gen.planner.model import Plan
@@ -87,8 +88,12 @@ def hand_edited(text: str) -> bool:
     return digest is None or digest != body_digest(body)
 
 
-def merge_dockerignore(generated: str, existing: str | None) -> str:
-    """Keep the user's own .dockerignore lines below the generated ones."""
+def merge_dockerignore(generated: str, existing: str | None, copied: Iterable[str]) -> str:
+    """Keep the user's own .dockerignore lines below the generated ones.
+
+    A user line that would leave out a file the Dockerfile copies is dropped (with a comment),
+    or the build would fail.
+    """
     if existing is None:
         return generated
     ours = set(generated.splitlines())
@@ -99,18 +104,28 @@ def merge_dockerignore(generated: str, existing: str | None) -> str:
             continue
         if line not in ours and line.strip() and not line.startswith("#   "):
             theirs.append(line)
-    kept = [line for line in theirs if not line.startswith("# ")]
+    kept = []
+    for line in theirs:
+        if line.startswith("# "):
+            continue
+        if any(excluded(f, [line]) for f in copied):
+            kept.append(f"#   {line}  (dropped: it would exclude a file the Dockerfile copies)")
+        else:
+            kept.append(line)
     if not kept:
         return generated
     return generated + marker + "\n" + "\n".join(kept) + "\n"
 
 
-def _expected_files(args: argparse.Namespace, rendered: Rendered) -> dict[Path, str]:
+def _expected_files(
+    args: argparse.Namespace, the_plan: Plan, rendered: Rendered
+) -> dict[Path, str]:
     ignore = args.dir / ".dockerignore"
     existing = ignore.read_text(encoding="utf-8") if ignore.is_file() else None
+    copied = the_plan.install.lock_inputs
     return {
         args.dir / "Dockerfile": rendered.dockerfile,
-        ignore: merge_dockerignore(rendered.dockerignore, existing),
+        ignore: merge_dockerignore(rendered.dockerignore, existing, copied),
     }
 
 
@@ -132,7 +147,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 "`pydocker-gen generate` again, or replace it with "
                 "`pydocker-gen generate --force`.",
             )
-    for path, text in _expected_files(args, rendered).items():
+    for path, text in _expected_files(args, the_plan, rendered).items():
         if not path.is_file() or path.read_text(encoding="utf-8") != text:
             _write_atomic(path, text)
             print(f"wrote {path}")
@@ -162,9 +177,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    _, rendered = _make(args)
+    the_plan, rendered = _make(args)
     stale = False
-    for path, expected in _expected_files(args, rendered).items():
+    for path, expected in _expected_files(args, the_plan, rendered).items():
         current = path.read_text(encoding="utf-8") if path.is_file() else ""
         if current != expected:
             stale = True

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from packaging.specifiers import SpecifierSet
 
 from pydocker_gen import __version__
+from pydocker_gen.dockerignore import excluded
 from pydocker_gen.facts import ProjectFacts
 from pydocker_gen.planner import native
 from pydocker_gen.planner.installers import STRATEGIES, Context
@@ -177,7 +178,9 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         stopsignal=None,
         app_pythonpath=None,
         copy_app=(".",),
-        dockerignore=tuple(p for p in DOCKERIGNORE if p not in lock_inputs),
+        dockerignore=tuple(
+            p for p in DOCKERIGNORE if not any(excluded(f, [p]) for f in lock_inputs)
+        ),
         reasons=tuple(reasons),
         warnings=tuple(warnings),
     )

@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+from pydocker_gen.errors import UserError
+from pydocker_gen.facts import Source
+from pydocker_gen.reader import requirements
+
+Tree = Callable[[Mapping[str, str]], Path]
+
+
+def test_includes_constraints_markers_hashes(tree: Tree) -> None:
+    root = tree({
+        "requirements.txt": (
+            "-r requirements/base.txt\n"
+            "-c constraints.txt\n"
+            "requests[socks]==2.32.3 \\\n"
+            "    --hash=sha256:aaa \\\n"
+            "    --hash=sha256:bbb\n"
+            'importlib-metadata==8.7.1 ; python_version < "3.10"  # old Pythons\n'
+        ),
+        "requirements/base.txt": "--index-url https://pypi.org/simple\nsix==1.16.0 --hash=sha256:ccc\n",
+        "constraints.txt": "urllib3<3\n",
+    })
+    result = requirements.read(root, "requirements.txt")
+    assert result.files == ["requirements.txt", "requirements/base.txt", "constraints.txt"]
+    by_name = {p.name: p for p in result.packages}
+    assert set(by_name) == {"six", "requests", "importlib-metadata"}  # constraints install nothing
+    assert by_name["requests"].extras == ("socks",)
+    assert by_name["requests"].hashes == ("sha256:aaa", "sha256:bbb")
+    assert by_name["importlib-metadata"].marker == 'python_version < "3.10"'
+    assert not result.hashed  # importlib-metadata has no hash
+    assert result.pinned
+    assert [i.url for i in result.indexes] == ["https://pypi.org/simple"]
+
+
+def test_unpinned_and_direct_references(tree: Tree) -> None:
+    root = tree({
+        "requirements.txt": (
+            "flask>=3\n"
+            "markupsafe @ git+https://github.com/pallets/markupsafe@3.0.2\n"
+            "six @ https://files.example/six-1.17.0-py2.py3-none-any.whl#sha256=abc\n"
+        )
+    })
+    result = requirements.read(root, "requirements.txt")
+    by_name = {p.name: p for p in result.packages}
+    assert by_name["flask"].version is None
+    assert by_name["markupsafe"].source is Source.VCS
+    assert by_name["six"].source is Source.URL
+    assert by_name["six"].files == ("six-1.17.0-py2.py3-none-any.whl",)
+    assert not result.pinned
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("--extra-index-url https://u:secret@pypi.example.com/simple\n", "embeds credentials"),
+        ("-r missing.txt\n", "includes 'missing.txt', which does not exist"),
+        ("flask===\n", "is not a valid requirement"),
+        ("-e ../lib\n", "editable mode"),
+    ],
+)
+def test_errors_name_the_file_and_line(tree: Tree, text: str, message: str) -> None:
+    root = tree({"requirements.txt": text})
+    with pytest.raises(UserError) as info:
+        requirements.read(root, "requirements.txt")
+    assert info.value.problem.file == "requirements.txt"
+    assert message in str(info.value)
+    assert "secret" not in str(info.value)
+
+
+def test_editable_project_line(tree: Tree) -> None:
+    root = tree({"requirements.txt": "-e .\nsix==1.16.0\n"})
+    result = requirements.read(root, "requirements.txt")
+    assert result.editable_project
+    assert [p.name for p in result.packages] == ["six"]
