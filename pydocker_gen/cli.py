@@ -11,6 +11,8 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import jinja2
+
 from pydocker_gen import __version__
 from pydocker_gen.dockerignore import excluded
 from pydocker_gen.errors import UserError
@@ -39,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--profile", choices=("buildkit", "portable"), help="Dockerfile syntax")
         p.add_argument(
+            "--templates", type=Path, help="folder of templates extending the shipped ones"
+        )
+        p.add_argument(
             "--platform",
             action="append",
             default=[],
@@ -65,8 +70,24 @@ def _options(args: argparse.Namespace) -> Options:
 
 
 def _make(args: argparse.Namespace) -> tuple[Plan, Rendered]:
-    the_plan = plan(inspect(args.dir), _options(args))
-    return the_plan, render(the_plan)
+    facts = inspect(args.dir)
+    the_plan = plan(facts, _options(args))
+    templates = getattr(args, "templates", None) or facts.config.templates
+    extra: list[Path] = []
+    if templates:
+        folder = args.dir / templates if not Path(templates).is_absolute() else Path(templates)
+        if not folder.is_dir():
+            where = "--templates" if getattr(args, "templates", None) else facts.config.source
+            raise UserError(
+                str(where),
+                f"names templates folder {templates!r}, which does not exist.",
+                field="templates",
+            )
+        extra.append(folder)
+    try:
+        return the_plan, render(the_plan, extra)
+    except jinja2.TemplateError as exc:
+        raise UserError(str(templates), f"a user template failed to render ({exc}).") from None
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -172,6 +193,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
     print(f"  build packages: {', '.join(the_plan.build_packages) or 'none (no compiler)'}")
     print(f"  runtime packages: {', '.join(the_plan.runtime_packages) or 'none'}")
+    print(f"  build it with: {the_plan.build_command}")
     _print_warnings(the_plan, stream=sys.stdout)
     return EXIT_OK
 

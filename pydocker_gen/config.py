@@ -1,15 +1,17 @@
 """The user's declared intent: ``[tool.pydocker-gen]`` or ``pydocker-gen.toml``.
 
 Configuration overrides detection in exactly one place: the planner reads ``Config`` after the
-facts and lets every set key win.
+facts and lets every set key win. ``SCHEMA`` is the single list of keys: validation, the
+reference in docs/configuration.md and its tests all come from it.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,23 +23,35 @@ PYPROJECT_TABLE = "tool.pydocker-gen"
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Config:
-    """Validated configuration; ``None`` means "not set, detect it"."""
+    """Validated configuration; ``None`` or empty means "not set, detect it"."""
 
     source: str | None = None  # where it was read, for messages
     python: str | None = None
     debian: str | None = None
+    base_image: str | None = None
+    platforms: tuple[str, ...] = ()
     installer: str | None = None
     builder_profile: str | None = None
-    cmd: tuple[str, ...] | None = None
-    port: int | None = None
-    env: tuple[tuple[str, str], ...] = ()
     build_packages: tuple[str, ...] = ()
     runtime_packages: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    cmd: tuple[str, ...] | None = None
+    port: int | None = None
     user: str | None = None
     uid: int | None = None
     workdir: str | None = None
+    writable: tuple[str, ...] = ()
+    healthcheck: bool | str | tuple[str, ...] | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    index_secret: str | None = None
+    steps_before_deps: tuple[str, ...] = ()
+    steps_after_deps: tuple[str, ...] = ()
+    steps_final: tuple[str, ...] = ()
+    tools: tuple[tuple[str, str], ...] = ()
+    templates: str | None = None
     allow_unlocked: bool = False
-    extra: tuple[str, ...] = field(default=())  # optional-dependency extras to install
+    extras: tuple[str, ...] = ()
 
 
 def _is_str(v: object) -> bool:
@@ -60,39 +74,164 @@ def _is_str_table(v: object) -> bool:
     return isinstance(v, Mapping) and all(isinstance(x, str) for x in v.values())
 
 
-# key -> (check, expected type in words, description for the reference)
-SCHEMA: dict[str, tuple[Callable[[object], bool], str, str]] = {
-    "python": (_is_str, 'a string like "3.12"', "CPython minor version of the base image"),
-    "debian": (_is_str, '"bookworm" or "trixie"', "Debian release of the base image"),
-    "installer": (
+def _is_healthcheck(v: object) -> bool:
+    return isinstance(v, bool | str) or _is_str_list(v)
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    check: Callable[[object], bool]
+    expected: str
+    doc: str
+    example: str
+
+
+SCHEMA: dict[str, Key] = {
+    "python": Key(
+        _is_str,
+        'a string like "3.12"',
+        "CPython minor version of the base image; a pin like .python-version (they must agree)",
+        '"3.12"',
+    ),
+    "debian": Key(
+        _is_str,
+        '"bookworm" or "trixie"',
+        "Debian release of the base image (default: trixie, current stable)",
+        '"bookworm"',
+    ),
+    "base_image": Key(
+        _is_str,
+        "an image reference",
+        "replaces python:X.Y-slim-<debian> in both "
+        "stages, e.g. to pin a digest; must be a Debian-based python image",
+        '"python:3.12-slim-trixie@sha256:…"',
+    ),
+    "platforms": Key(
+        _is_str_list,
+        'a list like ["linux/amd64", "linux/arm64"]',
+        "target platforms whose compile needs are planned (union)",
+        '["linux/amd64", "linux/arm64"]',
+    ),
+    "installer": Key(
         _is_str,
         "one of pip, pipenv, poetry, uv, pdm, pylock",
-        "which manager's files to install from, when several are present",
+        "which manager's files to install from when several are present",
+        '"uv"',
     ),
-    "builder_profile": (
+    "builder_profile": Key(
         _is_str,
         '"buildkit" or "portable"',
-        "buildkit: cache/bind/secret mounts; portable: plain syntax for podman/buildah",
+        "buildkit: cache and secret "
+        "mounts; portable: plain syntax for podman/buildah and the legacy "
+        "builder",
+        '"portable"',
     ),
-    "cmd": (_is_str_list, "a list of strings", "the container command, exec form"),
-    "port": (_is_int, "an integer", "the port the server listens on (EXPOSE)"),
-    "env": (_is_str_table, "a table of strings", "extra ENV in the final image"),
-    "packages.build": (_is_str_list, "a list of strings", "extra Debian packages in the builder"),
-    "packages.runtime": (
+    "packages.build": Key(
+        _is_str_list,
+        "a list of strings",
+        "extra Debian packages in the builder (for a package the knowledge table does not know)",
+        '["libxmlsec1-dev"]',
+    ),
+    "packages.runtime": Key(
         _is_str_list,
         "a list of strings",
         "extra Debian packages in the final image",
+        '["libxmlsec1"]',
     ),
-    "user": (_is_str, "a string", "name of the non-root user"),
-    "uid": (_is_int, "an integer", "UID and GID of the non-root user"),
-    "workdir": (_is_str, "an absolute path", "where the application is copied"),
-    "allow_unlocked": (
-        _is_bool,
-        "true or false",
-        "proceed (with a warning) when a manifest has no lock",
+    "env": Key(
+        _is_str_table,
+        "a table of strings",
+        "extra ENV in the final image (values are literal)",
+        '{ DJANGO_SETTINGS_MODULE = "mysite.settings" }',
     ),
-    "extras": (_is_str_list, "a list of strings", "optional-dependency extras to install"),
+    "cmd": Key(
+        _is_str_list,
+        "a list of strings",
+        "the container command, exec form",
+        '["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]',
+    ),
+    "port": Key(_is_int, "an integer", "the port the server listens on (EXPOSE)", "8080"),
+    "user": Key(_is_str, "a string", "name of the non-root user (default app)", '"web"'),
+    "uid": Key(_is_int, "an integer", "UID and GID of the non-root user (default 10001)", "1000"),
+    "workdir": Key(
+        _is_str, "an absolute path", "where the application lives (default /app)", '"/srv/app"'
+    ),
+    "writable": Key(
+        _is_str_list,
+        "a list of paths",
+        "folders under workdir the app user may "
+        "write (the code is owned by root and read-only otherwise)",
+        '["media"]',
+    ),
+    "healthcheck": Key(
+        _is_healthcheck,
+        "true, false, a URL path or a command list",
+        "HEALTHCHECK: true probes / on the port with Python (no curl), a string "
+        "probes that path, a list is the command",
+        '"/health"',
+    ),
+    "include": Key(
+        _is_str_list,
+        "a list of patterns",
+        "re-included in the build context (!pattern in .dockerignore)",
+        '[".env.example"]',
+    ),
+    "exclude": Key(
+        _is_str_list, "a list of patterns", "extra .dockerignore patterns", '["data/", "*.sqlite3"]'
+    ),
+    "indexes.secret": Key(
+        _is_str,
+        "a secret id",
+        "id of the BuildKit secret holding a netrc "
+        "with the private indexes' credentials (default netrc)",
+        '"netrc"',
+    ),
+    "steps.before_deps": Key(
+        _is_str_list,
+        "a list of shell commands",
+        "RUN in the builder before the dependencies are installed",
+        '["echo before"]',
+    ),
+    "steps.after_deps": Key(
+        _is_str_list,
+        "a list of shell commands",
+        "RUN in the builder after the dependencies (and the project) are installed",
+        '["python -m compileall -q /opt/venv"]',
+    ),
+    "steps.final": Key(
+        _is_str_list,
+        "a list of shell commands",
+        "RUN as root in the final stage after the code is copied",
+        '["python manage.py collectstatic --noinput"]',
+    ),
+    "tools": Key(
+        _is_str_table,
+        "a table of versions",
+        "versions of the packaging tools used in the builder",
+        '{ uv = "0.13.9" }',
+    ),
+    "templates": Key(
+        _is_str,
+        "a folder path",
+        "user templates that extend the shipped ones (relative to the project)",
+        '"docker/templates"',
+    ),
+    "allow_unlocked": Key(
+        _is_bool, "true or false", "proceed, with a warning, when a manifest has no lock", "true"
+    ),
+    "extras": Key(
+        _is_str_list, "a list of strings", "optional-dependency extras to install", '["postgres"]'
+    ),
 }
+
+_CHOICES = {
+    "debian": ("bookworm", "trixie"),
+    "installer": ("pip", "pipenv", "poetry", "uv", "pdm", "pylock"),
+    "builder_profile": ("buildkit", "portable"),
+}
+_PLATFORM = re.compile(r"^linux/(amd64|arm64)$")
+_SECRET_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
+_IMAGE = re.compile(r"^[a-z0-9./:@_-]+$")
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, object]:
@@ -115,73 +254,93 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
             close = difflib.get_close_matches(key, SCHEMA, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"unknown key {key!r}{hint}")
-            continue
-        check, expected, _ = SCHEMA[key]
-        if not check(value):
-            problems.append(f"{key!r} must be {expected}, not {value!r}")
-    problems.extend(_semantic_problems(flat))
+        elif not SCHEMA[key].check(value):
+            problems.append(f"{key!r} must be {SCHEMA[key].expected}, not {value!r}")
+    if not problems:
+        problems.extend(_semantic_problems(flat))
     if problems:
         raise UserError(
             source,
             "; ".join(problems) + ".",
-            field=f"[{PYPROJECT_TABLE}]" if source.endswith("pyproject.toml") else None,
+            field=f"[{PYPROJECT_TABLE}]" if source == "pyproject.toml" else None,
             fix="See docs/configuration.md for every key.",
         )
+    return _build(flat, source)
 
-    def get(key: str) -> Any:
-        return flat.get(key)
 
-    env = get("env")
+def _strs(value: object) -> tuple[str, ...]:
+    return tuple(value) if isinstance(value, list) else ()
+
+
+def _build(flat: Mapping[str, Any], source: str) -> Config:
+    health = flat.get("healthcheck")
     return Config(
         source=source,
-        python=get("python"),
-        debian=get("debian"),
-        installer=get("installer"),
-        builder_profile=get("builder_profile"),
-        cmd=tuple(get("cmd")) if get("cmd") is not None else None,
-        port=get("port"),
-        env=tuple(sorted(env.items())) if env else (),
-        build_packages=tuple(get("packages.build") or ()),
-        runtime_packages=tuple(get("packages.runtime") or ()),
-        user=get("user"),
-        uid=get("uid"),
-        workdir=get("workdir"),
-        allow_unlocked=bool(get("allow_unlocked")),
-        extra=tuple(get("extras") or ()),
+        python=flat.get("python"),
+        debian=flat.get("debian"),
+        base_image=flat.get("base_image"),
+        platforms=_strs(flat.get("platforms")),
+        installer=flat.get("installer"),
+        builder_profile=flat.get("builder_profile"),
+        build_packages=_strs(flat.get("packages.build")),
+        runtime_packages=_strs(flat.get("packages.runtime")),
+        env=tuple(sorted((flat.get("env") or {}).items())),
+        cmd=tuple(flat["cmd"]) if "cmd" in flat else None,
+        port=flat.get("port"),
+        user=flat.get("user"),
+        uid=flat.get("uid"),
+        workdir=flat.get("workdir"),
+        writable=_strs(flat.get("writable")),
+        healthcheck=tuple(health) if isinstance(health, list) else health,
+        include=_strs(flat.get("include")),
+        exclude=_strs(flat.get("exclude")),
+        index_secret=flat.get("indexes.secret"),
+        steps_before_deps=_strs(flat.get("steps.before_deps")),
+        steps_after_deps=_strs(flat.get("steps.after_deps")),
+        steps_final=_strs(flat.get("steps.final")),
+        tools=tuple(sorted((flat.get("tools") or {}).items())),
+        templates=flat.get("templates"),
+        allow_unlocked=bool(flat.get("allow_unlocked")),
+        extras=_strs(flat.get("extras")),
     )
 
 
-_CHOICES = {
-    "debian": ("bookworm", "trixie"),
-    "installer": ("pip", "pipenv", "poetry", "uv", "pdm", "pylock"),
-    "builder_profile": ("buildkit", "portable"),
-}
-
-
-def _semantic_problems(flat: Mapping[str, object]) -> list[str]:
+def _semantic_problems(flat: Mapping[str, Any]) -> list[str]:  # noqa: C901 - one check a key
     problems = []
     for key, choices in _CHOICES.items():
-        value = flat.get(key)
-        if isinstance(value, str) and value not in choices:
-            problems.append(f"{key!r} must be one of {', '.join(choices)}, not {value!r}")
-    python = flat.get("python")
-    if isinstance(python, str) and not _is_minor(python):
-        problems.append(f"'python' must be a CPython minor version like \"3.12\", not {python!r}")
-    port = flat.get("port")
-    if _is_int(port) and not 1 <= int(port) <= 65535:  # type: ignore[call-overload]
-        problems.append(f"'port' must be between 1 and 65535, not {port}")
-    workdir = flat.get("workdir")
-    if isinstance(workdir, str) and not workdir.startswith("/"):
-        problems.append(f"'workdir' must be an absolute path, not {workdir!r}")
-    cmd = flat.get("cmd")
-    if isinstance(cmd, list) and not cmd:
+        if key in flat and flat[key] not in choices:
+            problems.append(f"{key!r} must be one of {', '.join(choices)}, not {flat[key]!r}")
+    if "python" in flat and not re.fullmatch(r"3\.\d+", flat["python"]):
+        problems.append(
+            f"'python' must be a CPython minor version like \"3.12\", not {flat['python']!r}"
+        )
+    if "port" in flat and not 1 <= flat["port"] <= 65535:
+        problems.append(f"'port' must be between 1 and 65535, not {flat['port']}")
+    if "uid" in flat and not 1 <= flat["uid"] <= 2**31 - 1:
+        problems.append(f"'uid' must be a non-root id (1 or more), not {flat['uid']}")
+    if "workdir" in flat and not flat["workdir"].startswith("/"):
+        problems.append(f"'workdir' must be an absolute path, not {flat['workdir']!r}")
+    if "cmd" in flat and not flat["cmd"]:
         problems.append("'cmd' must not be empty")
+    if "user" in flat and not re.fullmatch(r"[a-z_][a-z0-9_-]{0,30}", flat["user"]):
+        problems.append(f"'user' must be a Unix user name, not {flat['user']!r}")
+    for p in flat.get("platforms", []):
+        if not _PLATFORM.match(p):
+            problems.append(f"'platforms' entries must be linux/amd64 or linux/arm64, not {p!r}")
+    if "indexes.secret" in flat and not _SECRET_ID.match(flat["indexes.secret"]):
+        problems.append(f"'indexes.secret' must be a secret id, not {flat['indexes.secret']!r}")
+    if "base_image" in flat and not _IMAGE.match(flat["base_image"]):
+        problems.append(f"'base_image' must be an image reference, not {flat['base_image']!r}")
+    for name in flat.get("tools", {}):
+        if name not in ("pipenv", "poetry", "poetry-plugin-export", "pdm", "uv"):
+            problems.append(
+                f"'tools' knows pipenv, poetry, poetry-plugin-export, pdm, uv; not {name!r}"
+            )
+    for key in ("writable",):
+        for path in flat.get(key, []):
+            if path.startswith("/") or ".." in path.split("/"):
+                problems.append(f"{key!r} entries must be paths inside workdir, not {path!r}")
     return problems
-
-
-def _is_minor(text: str) -> bool:
-    parts = text.split(".")
-    return len(parts) == 2 and all(p.isdigit() for p in parts) and parts[0] == "3"
 
 
 def load(root: Path) -> Config:
@@ -209,3 +368,9 @@ def read_toml(path: Path, root: Path) -> dict[str, Any]:
         raise UserError(name, f"is not valid TOML ({exc}).", fix="Fix the syntax.") from None
     except OSError as exc:
         raise UserError(name, f"cannot be read ({exc.strerror}).") from None
+
+
+def reference() -> str:
+    """docs/configuration.md's key table, generated from SCHEMA."""
+    rows = [f"| `{k}` | {v.expected} | {v.doc} | `{v.example}` |" for k, v in SCHEMA.items()]
+    return "\n".join(["| key | type | meaning | example |", "|---|---|---|---|", *rows]) + "\n"

@@ -12,13 +12,15 @@ from pydocker_gen.dockerignore import excluded
 from pydocker_gen.facts import ProjectFacts
 from pydocker_gen.planner import native
 from pydocker_gen.planner.installers import STRATEGIES, Context
-from pydocker_gen.planner.model import Compiled, Plan, Profile, Reason
+from pydocker_gen.planner.model import Compiled, Plan, Profile, Reason, Run
 from pydocker_gen.reader.python_version import admits_minor
 
 # CPython minors with official python:X.Y-slim-<debian> images; newest last.
 PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
 DEFAULT_DEBIAN = "trixie"  # Debian stable
 DEFAULT_PLATFORMS = ("linux/amd64",)
+DEFAULT_SECRET = "netrc"
+PUBLIC_INDEXES = {"https://pypi.org/simple", "https://pypi.python.org/simple"}
 VENV = "/opt/venv"
 WORKDIR = "/app"
 USER, UID = "app", 10001
@@ -83,6 +85,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     warnings = list(facts.warnings)
 
     debian = options.debian or cfg.debian or DEFAULT_DEBIAN
+    platforms = options.platforms or cfg.platforms or DEFAULT_PLATFORMS
     why = (
         "--debian"
         if options.debian
@@ -91,7 +94,6 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         else ("current Debian stable (default)")
     )
     reasons.append(Reason(topic="debian", decision=debian, why=why))
-    platforms = options.platforms or DEFAULT_PLATFORMS
 
     python, why = _choose_python(facts, debian, platforms)
     reasons.append(Reason(topic="python", decision=python, why=why))
@@ -100,8 +102,9 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
             f"Python {python} has no maintained official image; consider {PYTHONS[-2]}."
         )
 
-    base_image = f"python:{python}-slim-{debian}"
-    reasons.append(Reason(topic="base_image", decision=base_image, why=NOT_ALPINE))
+    base_image = cfg.base_image or f"python:{python}-slim-{debian}"
+    why = f"{cfg.source}: base_image; " if cfg.base_image else ""
+    reasons.append(Reason(topic="base_image", decision=base_image, why=why + NOT_ALPINE))
 
     needs = _needs(facts, python, debian, platforms)
     compiled, build_needed, runtime_needed, unknown = _summarise(needs, debian)
@@ -129,7 +132,29 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     )
 
     profile = Profile(options.profile or cfg.builder_profile or Profile.BUILDKIT)
-    ctx = Context(venv=VENV, profile=profile, python=python)
+    secret_id = cfg.index_secret or DEFAULT_SECRET
+    private = [ix for ix in facts.indexes if not _is_public(ix.url)]
+    secret_mounts: tuple[str, ...] = ()
+    build_command = "docker build ."
+    if private and profile is Profile.BUILDKIT:
+        # pip, uv and the exporters read ~/.netrc: credentials never enter ARG, ENV or a layer.
+        secret_mounts = (f"type=secret,id={secret_id},target=/root/.netrc",)
+        build_command = f"docker build --secret id={secret_id},src=$HOME/.netrc ."
+        reasons.append(
+            Reason(
+                topic="private indexes",
+                decision=f"secret {secret_id!r} mounted as /root/.netrc",
+                why=", ".join(f"{ix.url} ({ix.source})" for ix in private),
+            )
+        )
+    elif private:
+        warnings.append(
+            "The project declares private indexes but the portable profile cannot mount "
+            "secrets; use the buildkit profile to pass their credentials."
+        )
+    ctx = Context(
+        venv=VENV, profile=profile, python=python, tools=cfg.tools, secret_mounts=secret_mounts
+    )
     install = STRATEGIES[facts.installer](facts, ctx)
 
     cmd = cfg.cmd if cfg.cmd is not None else facts.app.cmd
@@ -154,6 +179,11 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     env += [(k, v) for k, v in cfg.env if k not in {e[0] for e in env}]
     workdir = cfg.workdir or WORKDIR
     lock_inputs = set(install.lock_inputs)
+    healthcheck = _healthcheck(cfg.healthcheck, port, warnings)
+    ignore = [
+        p for p in (*DOCKERIGNORE, *cfg.exclude) if not any(excluded(f, [p]) for f in lock_inputs)
+    ]
+    ignore += [f"!{p}" for p in cfg.include]
     return Plan(
         generator=f"pydocker-gen {__version__}",
         python=python,
@@ -176,14 +206,51 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         cmd=tuple(cmd) if cmd is not None else None,
         port=port,
         stopsignal=None,
-        app_pythonpath=None,
+        healthcheck=healthcheck,
         copy_app=(".",),
-        dockerignore=tuple(
-            p for p in DOCKERIGNORE if not any(excluded(f, [p]) for f in lock_inputs)
-        ),
+        writable=cfg.writable,
+        steps_before_deps=_steps(cfg.steps_before_deps),
+        steps_after_deps=_steps(cfg.steps_after_deps),
+        steps_final=_steps(cfg.steps_final),
+        platforms=tuple(platforms),
+        build_command=build_command,
+        dockerignore=tuple(ignore),
         reasons=tuple(reasons),
         warnings=tuple(warnings),
     )
+
+
+def _is_public(url: str) -> bool:
+    return url.rstrip("/") in PUBLIC_INDEXES
+
+
+def _steps(commands: tuple[str, ...]) -> tuple[Run, ...]:
+    # The user's own shell, from the configuration, as they wrote it.
+    return (Run(commands=commands),) if commands else ()
+
+
+def _healthcheck(
+    setting: bool | str | tuple[str, ...] | None, port: int | None, warnings: list[str]
+) -> tuple[str, ...] | None:
+    if setting is None or setting is False:
+        return None
+    if isinstance(setting, tuple):
+        return setting
+    if port is None:
+        warnings.append("healthcheck needs a port to probe; set port in the configuration.")
+        return None
+    path = setting if isinstance(setting, str) else "/"
+    # Python's urllib, so the image needs no curl; any HTTP answer below 500 counts as alive.
+    probe = (
+        "import sys, urllib.request, urllib.error\n"
+        "try:\n"
+        f"    urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=4)\n"
+        "except urllib.error.HTTPError as e:\n"
+        "    sys.exit(e.code >= 500)\n"
+        "except Exception:\n"
+        "    sys.exit(1)"
+    )
+    return ("python", "-c", probe)
 
 
 def _choose_python(facts: ProjectFacts, debian: str, platforms: Iterable[str]) -> tuple[str, str]:

@@ -30,6 +30,12 @@ class Context:
     venv: str
     profile: Profile
     python: str
+    tools: tuple[tuple[str, str], ...] = ()  # configured tool versions
+    secret_mounts: tuple[str, ...] = ()  # credentials for private indexes, on installing RUNs
+
+    def pin(self, *names: str) -> str:
+        chosen = {**TOOL_VERSIONS, **dict(self.tools)}
+        return " ".join(f"{n}=={chosen[n]}" for n in names)
 
 
 class Strategy(Protocol):
@@ -42,7 +48,13 @@ def q(text: str) -> str:
 
 
 def _pip_cache(ctx: Context) -> tuple[str, ...]:
-    return ("type=cache,target=/root/.cache/pip",) if ctx.profile is Profile.BUILDKIT else ()
+    cache = ("type=cache,target=/root/.cache/pip",) if ctx.profile is Profile.BUILDKIT else ()
+    return cache + ctx.secret_mounts
+
+
+def _uv_cache(ctx: Context) -> tuple[str, ...]:
+    cache = ("type=cache,target=/root/.cache/uv",) if ctx.profile is Profile.BUILDKIT else ()
+    return cache + ctx.secret_mounts
 
 
 def _pip_env(ctx: Context) -> tuple[tuple[str, str], ...]:
@@ -106,23 +118,22 @@ def pip(facts: ProjectFacts, ctx: Context) -> Install:
 def pipenv(facts: ProjectFacts, ctx: Context) -> Install:
     # `pipenv requirements` exports Pipfile.lock as it is: it never re-locks.
     export = (f"pipenv requirements --hash > {EXPORT}",)
-    return _install_exported(facts, ctx, export, f"pipenv=={TOOL_VERSIONS['pipenv']}")
+    return _install_exported(facts, ctx, export, ctx.pin("pipenv"))
 
 
 def poetry(facts: ProjectFacts, ctx: Context) -> Install:
     # The export plugin reads poetry.lock offline and refuses a stale lock.
     export = (f"poetry export --only main --format requirements.txt --output {EXPORT}",)
-    tool = " ".join(f"{t}=={TOOL_VERSIONS[t]}" for t in ("poetry", "poetry-plugin-export"))
-    return _install_exported(facts, ctx, export, tool)
+    return _install_exported(facts, ctx, export, ctx.pin("poetry", "poetry-plugin-export"))
 
 
 def pdm(facts: ProjectFacts, ctx: Context) -> Install:
     export = (f"pdm export --prod --format requirements --output {EXPORT}",)
-    return _install_exported(facts, ctx, export, f"pdm=={TOOL_VERSIONS['pdm']}")
+    return _install_exported(facts, ctx, export, ctx.pin("pdm"))
 
 
 def uv(facts: ProjectFacts, ctx: Context) -> Install:
-    cache = ("type=cache,target=/root/.cache/uv",) if ctx.profile is Profile.BUILDKIT else ()
+    cache = _uv_cache(ctx)
     env = [
         ("UV_COMPILE_BYTECODE", "1"),
         ("UV_LINK_MODE", "copy"),
@@ -137,7 +148,7 @@ def uv(facts: ProjectFacts, ctx: Context) -> Install:
     if facts.install_project:
         project = (Run(commands=(f"{sync} --no-editable",), mounts=cache),)
     return Install(
-        tool=f"uv=={TOOL_VERSIONS['uv']}",
+        tool=ctx.pin("uv"),
         env=tuple(env),
         deps=(Run(commands=(f"{sync} --no-install-project",), mounts=cache),),
         project=project,
@@ -146,14 +157,14 @@ def uv(facts: ProjectFacts, ctx: Context) -> Install:
 
 
 def pylock(facts: ProjectFacts, ctx: Context) -> Install:
-    cache = ("type=cache,target=/root/.cache/uv",) if ctx.profile is Profile.BUILDKIT else ()
+    cache = _uv_cache(ctx)
     env = [("UV_COMPILE_BYTECODE", "1"), ("UV_LINK_MODE", "copy"), ("UV_PYTHON_DOWNLOADS", "never")]
     if ctx.profile is Profile.PORTABLE:
         env.append(("UV_NO_CACHE", "1"))
     lock = q(facts.lockfile or "pylock.toml")
     commands = (_venv(ctx), f"uv pip install --python {ctx.venv}/bin/python -r {lock}")
     return Install(
-        tool=f"uv=={TOOL_VERSIONS['uv']}",
+        tool=ctx.pin("uv"),
         env=tuple(env),
         deps=(Run(commands=commands, mounts=cache),),
         project=_project_from_source(facts, ctx),

@@ -80,8 +80,14 @@ class Plan:
     cmd: tuple[str, ...] | None
     port: int | None
     stopsignal: str | None
-    app_pythonpath: str | None
+    healthcheck: tuple[str, ...] | None  # exec form
     copy_app: tuple[str, ...]  # sources of the final stage's COPY of the application
+    writable: tuple[str, ...]  # folders under workdir the app user owns
+    steps_before_deps: tuple[Run, ...]
+    steps_after_deps: tuple[Run, ...]
+    steps_final: tuple[Run, ...]
+    platforms: tuple[str, ...]
+    build_command: str  # how to build it, with the secrets it expects
     dockerignore: tuple[str, ...]
     reasons: tuple[Reason, ...]
     warnings: tuple[str, ...]

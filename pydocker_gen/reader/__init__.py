@@ -37,7 +37,7 @@ def inspect(root: Path) -> ProjectFacts:
     cfg = config_mod.load(root)
     pyproj = pyproject.load(root)
     installer, reason, passed_over = _choose_installer(root, pyproj, cfg.installer)
-    read = _READERS[installer](root, pyproj, cfg.allow_unlocked)
+    read = _READERS[installer](root, pyproj, cfg)
     warnings = list(read.warnings)
     if passed_over:
         warnings.append(f"{', '.join(passed_over)} ignored: {reason}.")
@@ -115,11 +115,11 @@ def _manifest_managers(root: Path, pyproj: pyproject.PyProject) -> list[tuple[In
     return out
 
 
-def _read_pipenv(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
-    return pipenv.read(root, allow_unlocked=allow_unlocked)
+def _read_pipenv(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    return pipenv.read(root, allow_unlocked=cfg.allow_unlocked)
 
 
-def _read_pip(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
+def _read_pip(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
     if not (root / REQUIREMENTS_FILE).is_file():
         return pyproject.read_as_pip(root, pyproj)
     reqs = requirements.read(root, REQUIREMENTS_FILE)
@@ -144,23 +144,23 @@ def _read_pip(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> 
     )
 
 
-def _read_poetry(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
-    return poetry.read(root, pyproj, allow_unlocked=allow_unlocked)
+def _read_poetry(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    return poetry.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
 
 
-def _read_uv(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
-    return uv.read(root, pyproj, allow_unlocked=allow_unlocked)
+def _read_uv(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    return uv.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
 
 
-def _read_pdm(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
-    return pdm.read(root, pyproj, allow_unlocked=allow_unlocked)
+def _read_pdm(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    return pdm.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
 
 
-def _read_pylock(root: Path, pyproj: pyproject.PyProject, allow_unlocked: bool) -> ManagerRead:
+def _read_pylock(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
     return pylock.read(root)
 
 
-_READERS: dict[Installer, Callable[[Path, pyproject.PyProject, bool], ManagerRead]] = {
+_READERS: dict[Installer, Callable[[Path, pyproject.PyProject, config_mod.Config], ManagerRead]] = {
     Installer.PIP: _read_pip,
     Installer.PIPENV: _read_pipenv,
     Installer.POETRY: _read_poetry,

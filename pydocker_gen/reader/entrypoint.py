@@ -61,6 +61,9 @@ def detect(root: Path, dependencies: Collection[str], scripts: Mapping[str, str]
     main = _package_main(root)
     if main is not None:
         return AppCommand(cmd=("python", "-m", main), reason=f"{main}/__main__.py exists")
+    script = _main_script(root)
+    if script is not None:
+        return AppCommand(cmd=("python", script), reason=f"{script} runs as a script (__main__)")
     if obj is not None:
         return AppCommand(
             reason=f"{obj.path} defines {_article(obj.framework)} application, but no server "
@@ -219,6 +222,26 @@ def _package_main(root: Path) -> str | None:
             for main in sorted(base.glob("*/__main__.py")):
                 if main.parent.name not in _SKIP_DIRS:
                     return main.parent.name
+    return None
+
+
+def _main_script(root: Path) -> str | None:
+    """A top-level script with an ``if __name__ == "__main__":`` block."""
+    for name in ("main.py", "app.py", "run.py", "server.py", "worker.py"):
+        tree = _parse(root / name) if (root / name).is_file() else None
+        if tree is None:
+            continue
+        for node in tree.body:
+            test = node.test if isinstance(node, ast.If) else None
+            if (
+                isinstance(test, ast.Compare)
+                and isinstance(test.left, ast.Name)
+                and test.left.id == "__name__"
+                and any(
+                    isinstance(c, ast.Constant) and c.value == "__main__" for c in test.comparators
+                )
+            ):
+                return name
     return None
 
 

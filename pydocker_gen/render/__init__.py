@@ -136,9 +136,33 @@ def _final_prep(plan: Plan) -> Run:
     return Run(commands=tuple(commands))
 
 
+def _install_runs(plan: Plan) -> tuple[list[Run], list[Run]]:
+    """deps and project RUNs, with the configured after-deps steps joined to the last one."""
+    deps, project = list(plan.install.deps), list(plan.install.project)
+    after = tuple(c for r in plan.steps_after_deps for c in r.commands)
+    target = project if project else deps
+    if after and target:
+        last = target[-1]
+        target[-1] = Run(commands=last.commands + after, mounts=last.mounts, comment=last.comment)
+    elif after:
+        deps.append(Run(commands=after))
+    return deps, project
+
+
+def _final_steps(plan: Plan) -> Run | None:
+    commands = [c for r in plan.steps_final for c in r.commands]
+    for folder in plan.writable:
+        path = sh_quote(folder)
+        commands.append(f"mkdir -p {path}")
+        commands.append(f"chown {plan.uid}:{plan.uid} {path}")
+    return Run(commands=tuple(commands)) if commands else None
+
+
 def render(plan: Plan, extra_template_dirs: Iterable[Path] = ()) -> Rendered:
     env = environment(extra_template_dirs)
     prep = _builder_prep(plan)
+    deps, project = _install_runs(plan)
+    final_steps = _final_steps(plan)
     context = {
         "plan": plan,
         "builder_env": env_lines(plan.install.env),
@@ -146,8 +170,11 @@ def render(plan: Plan, extra_template_dirs: Iterable[Path] = ()) -> Rendered:
         "builder_prep": run_lines(prep) if prep else [],
         "apt_in_builder": bool(plan.build_packages),
         "lock_copies": [copy_args(s, d) for s, d in copy_groups(plan.install.lock_inputs)],
-        "deps_runs": [run_lines(r) for r in plan.install.deps],
-        "project_runs": [run_lines(r) for r in plan.install.project],
+        "before_deps_runs": [run_lines(r) for r in plan.steps_before_deps],
+        "deps_runs": [run_lines(r) for r in deps],
+        "project_runs": [run_lines(r) for r in project],
+        "final_steps": run_lines(final_steps) if final_steps else [],
+        "healthcheck": json_array(plan.healthcheck) if plan.healthcheck else None,
         "final_prep": run_lines(_final_prep(plan)),
         "apt_in_final": bool(plan.runtime_packages),
         "app_copies": [copy_args([s], "./") for s in plan.copy_app],
