@@ -156,6 +156,11 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         venv=VENV, profile=profile, python=python, tools=cfg.tools, secret_mounts=secret_mounts
     )
     install = STRATEGIES[facts.installer](facts, ctx)
+    if cfg.extras and facts.installer.value not in ("uv", "poetry", "pdm"):
+        warnings.append(
+            f"extras apply only to uv, Poetry and PDM locks; {facts.installer} installs the "
+            f"locked set as it is, so extras = {list(cfg.extras)} changes nothing."
+        )
 
     cmd = cfg.cmd if cfg.cmd is not None else facts.app.cmd
     port = cfg.port if cfg.port is not None else facts.app.port

@@ -38,8 +38,17 @@ def templates_dir() -> Path:
 
 
 def environment(extra_dirs: Iterable[Path] = ()) -> jinja2.Environment:
+    shipped = jinja2.FileSystemLoader(str(templates_dir()))
+    # User templates shadow the shipped ones, and extend them as "pydocker-gen/<name>".
+    loader = jinja2.ChoiceLoader(
+        [
+            *(jinja2.FileSystemLoader(str(d)) for d in extra_dirs),
+            jinja2.PrefixLoader({"pydocker-gen": shipped}),
+            shipped,
+        ]
+    )
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([*map(str, extra_dirs), str(templates_dir())]),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,  # Dockerfiles are not HTML; quoting is explicit below
