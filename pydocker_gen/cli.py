@@ -6,6 +6,7 @@ import argparse
 import difflib
 import json
 import os
+import shlex
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
@@ -16,6 +17,7 @@ import jinja2
 from pydocker_gen import __version__
 from pydocker_gen.dockerignore import excluded
 from pydocker_gen.errors import UserError
+from pydocker_gen.init import write_config
 from pydocker_gen.planner import Options, plan
 from pydocker_gen.planner.model import Plan
 from pydocker_gen.reader import inspect
@@ -182,6 +184,11 @@ def cmd_plan(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
         return EXIT_OK
+    _explain(the_plan)
+    return EXIT_OK
+
+
+def _explain(the_plan: Plan) -> None:
     print(f"{the_plan.base_image}  ({the_plan.installer}, {the_plan.lockfile or 'no lock'})")
     for r in the_plan.reasons:
         print(f"  {r.topic}: {r.decision}\n      because {r.why}")
@@ -195,7 +202,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
     print(f"  runtime packages: {', '.join(the_plan.runtime_packages) or 'none'}")
     print(f"  build it with: {the_plan.build_command}")
     _print_warnings(the_plan, stream=sys.stdout)
-    return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -232,6 +238,22 @@ def cmd_init(args: argparse.Namespace) -> int:
         aside = dockerfile.with_name("Dockerfile.orig")
         dockerfile.replace(aside)
         print(f"moved the existing Dockerfile to {aside}")
+    the_plan, _ = _make(args)
+    _explain(the_plan)
+    answers: dict[str, object] = {}
+    interactive = not args.yes and sys.stdin.isatty()
+    if the_plan.cmd is None and interactive:
+        text = input("Command that starts the application (empty: none): ").strip()
+        if text:
+            answers["cmd"] = shlex.split(text)
+    if the_plan.port is None and (the_plan.cmd or answers.get("cmd")) and interactive:
+        text = input("Port it listens on (empty: none): ").strip()
+        if text:
+            if not text.isdigit():
+                raise UserError("<input>", f"{text!r} is not a port number.", field="port")
+            answers["port"] = int(text)
+    written = write_config(args.dir, answers)
+    print(f"wrote the configuration to {written}")
     args.stdout = False
     args.force = True
     return cmd_generate(args)

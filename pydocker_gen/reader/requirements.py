@@ -74,7 +74,7 @@ def check_url_credentials(url: str, where: str, line: int | None = None) -> None
             "credentials, which would be stored in the image.",
             field=f"line {line}" if line else None,
             fix="Remove them from the URL; pydocker-gen passes index credentials as a build "
-            "secret (see docs/private-indexes.md).",
+            "secret (see docs/configuration.md, private indexes).",
         )
 
 
