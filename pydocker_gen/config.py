@@ -31,6 +31,7 @@ class Config:
     base_image: str | None = None
     platforms: tuple[str, ...] = ()
     installer: str | None = None
+    backend: str | None = None
     builder_profile: str | None = None
     build_packages: tuple[str, ...] = ()
     runtime_packages: tuple[str, ...] = ()
@@ -116,6 +117,13 @@ SCHEMA: dict[str, Key] = {
         _is_str,
         "one of pip, pipenv, poetry, uv, pdm, pylock",
         "which manager's files to install from when several are present",
+        '"uv"',
+    ),
+    "backend": Key(
+        _is_str,
+        '"pip" or "uv"',
+        "what installs the hashed requirements exported "
+        "from Pipfile.lock, poetry.lock, pdm.lock or requirements.txt (default pip)",
         '"uv"',
     ),
     "builder_profile": Key(
@@ -228,6 +236,7 @@ _CHOICES = {
     "debian": ("bookworm", "trixie"),
     "installer": ("pip", "pipenv", "poetry", "uv", "pdm", "pylock"),
     "builder_profile": ("buildkit", "portable"),
+    "backend": ("pip", "uv"),
 }
 _PLATFORM = re.compile(r"^linux/(amd64|arm64)$")
 _SECRET_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -281,6 +290,7 @@ def _build(flat: Mapping[str, Any], source: str) -> Config:
         base_image=flat.get("base_image"),
         platforms=_strs(flat.get("platforms")),
         installer=flat.get("installer"),
+        backend=flat.get("backend"),
         builder_profile=flat.get("builder_profile"),
         build_packages=_strs(flat.get("packages.build")),
         runtime_packages=_strs(flat.get("packages.runtime")),

@@ -34,6 +34,9 @@ EFFECTS: dict[str, tuple[str, dict[str, str], Callable[[str, dict[str, object]],
     ),
     "platforms": ('platforms = ["linux/amd64", "linux/arm64"]', {}, lambda d, p: p["platforms"] == ["linux/amd64", "linux/arm64"]),
     "installer": ('installer = "pip"', {"Pipfile": "[packages]\n"}, lambda d, p: p["installer"] == "pip"),
+    "backend": ('backend = "uv"', {}, lambda d, p: "uv pip install --python /opt/venv/bin/python --require-hashes" not in d
+                and "uv pip install --python /opt/venv/bin/python --no-deps -r requirements.txt" in d
+                and "pip install --no-cache-dir uv==" in d),
     "builder_profile": ('builder_profile = "portable"', {}, lambda d, p: "--mount" not in d and "PIP_NO_CACHE_DIR=1" in d),
     "packages.build": ('packages.build = ["libxmlsec1-dev"]', {}, lambda d, p: "libxmlsec1-dev" in d and p["builder"] is True),
     "packages.runtime": ('packages.runtime = ["libxmlsec1"]', {}, lambda d, p: "--no-install-recommends libxmlsec1 \\\n" in d),

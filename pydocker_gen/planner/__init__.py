@@ -153,7 +153,12 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
             "secrets; use the buildkit profile to pass their credentials."
         )
     ctx = Context(
-        venv=VENV, profile=profile, python=python, tools=cfg.tools, secret_mounts=secret_mounts
+        venv=VENV,
+        profile=profile,
+        python=python,
+        tools=cfg.tools,
+        backend=cfg.backend or "pip",
+        secret_mounts=secret_mounts,
     )
     install = STRATEGIES[facts.installer](facts, ctx)
     if cfg.extras and facts.installer.value not in ("uv", "poetry", "pdm"):

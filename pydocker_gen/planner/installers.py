@@ -31,6 +31,7 @@ class Context:
     profile: Profile
     python: str
     tools: tuple[tuple[str, str], ...] = ()  # configured tool versions
+    backend: str = "pip"  # what installs the exported/hashed requirements: pip or uv
     secret_mounts: tuple[str, ...] = ()  # credentials for private indexes, on installing RUNs
 
     def pin(self, *names: str) -> str:
@@ -48,6 +49,8 @@ def q(text: str) -> str:
 
 
 def _pip_cache(ctx: Context) -> tuple[str, ...]:
+    if ctx.backend == "uv":
+        return _uv_cache(ctx)
     cache = ("type=cache,target=/root/.cache/pip",) if ctx.profile is Profile.BUILDKIT else ()
     return cache + ctx.secret_mounts
 
@@ -57,7 +60,16 @@ def _uv_cache(ctx: Context) -> tuple[str, ...]:
     return cache + ctx.secret_mounts
 
 
+def _uv_env(ctx: Context) -> list[tuple[str, str]]:
+    env = [("UV_COMPILE_BYTECODE", "1"), ("UV_LINK_MODE", "copy"), ("UV_PYTHON_DOWNLOADS", "never")]
+    if ctx.profile is Profile.PORTABLE:
+        env.append(("UV_NO_CACHE", "1"))
+    return env
+
+
 def _pip_env(ctx: Context) -> tuple[tuple[str, str], ...]:
+    if ctx.backend == "uv":
+        return tuple(_uv_env(ctx))
     env = [("PIP_DISABLE_PIP_VERSION_CHECK", "1"), ("PIP_ROOT_USER_ACTION", "ignore")]
     if ctx.profile is Profile.PORTABLE:
         env.append(("PIP_NO_CACHE_DIR", "1"))
@@ -65,8 +77,17 @@ def _pip_env(ctx: Context) -> tuple[tuple[str, str], ...]:
 
 
 def _pip_into_venv(ctx: Context) -> str:
-    # The base image's pip installs into a venv made --without-pip: the venv ships no pip.
+    # The base image's pip (or uv) installs into a venv made --without-pip: it ships no pip.
+    if ctx.backend == "uv":
+        return f"uv pip install --python {ctx.venv}/bin/python"
     return f"python -m pip --python {ctx.venv}/bin/python install"
+
+
+def _with_backend(ctx: Context, tool: str | None) -> str | None:
+    """The tools to install in the builder: the exporter, plus uv when it is the back end."""
+    if ctx.backend != "uv":
+        return tool
+    return ctx.pin("uv") if tool is None else f"{tool} {ctx.pin('uv')}"
 
 
 def _venv(ctx: Context) -> str:
@@ -86,7 +107,7 @@ def _install_exported(
     flags = "--require-hashes --no-deps" if facts.hashed else "--no-deps"
     commands = (*export, _venv(ctx), f"{_pip_into_venv(ctx)} {flags} -r {EXPORT}")
     return Install(
-        tool=tool,
+        tool=_with_backend(ctx, tool),
         env=_pip_env(ctx),
         deps=(Run(commands=commands, mounts=_pip_cache(ctx)),),
         project=_project_from_source(facts, ctx),
@@ -105,7 +126,7 @@ def pip(facts: ProjectFacts, ctx: Context) -> Install:
             flags.append("--no-deps")  # a complete pinned set: nothing may be resolved anew
         commands.append(" ".join([_pip_into_venv(ctx), *flags, "-r", q(top)]))
     return Install(
-        tool=None,
+        tool=_with_backend(ctx, None),
         env=_pip_env(ctx),
         deps=(Run(commands=tuple(commands), mounts=_pip_cache(ctx)),),
         project=_project_from_source(facts, ctx)
@@ -135,14 +156,10 @@ def pdm(facts: ProjectFacts, ctx: Context) -> Install:
 def uv(facts: ProjectFacts, ctx: Context) -> Install:
     cache = _uv_cache(ctx)
     env = [
-        ("UV_COMPILE_BYTECODE", "1"),
-        ("UV_LINK_MODE", "copy"),
-        ("UV_PYTHON_DOWNLOADS", "never"),
+        *_uv_env(ctx),
         ("UV_PYTHON", "/usr/local/bin/python"),
         ("UV_PROJECT_ENVIRONMENT", ctx.venv),
     ]
-    if ctx.profile is Profile.PORTABLE:
-        env.append(("UV_NO_CACHE", "1"))
     sync = "uv sync --locked --no-default-groups"
     project: tuple[Run, ...] = ()
     if facts.install_project:
@@ -158,9 +175,7 @@ def uv(facts: ProjectFacts, ctx: Context) -> Install:
 
 def pylock(facts: ProjectFacts, ctx: Context) -> Install:
     cache = _uv_cache(ctx)
-    env = [("UV_COMPILE_BYTECODE", "1"), ("UV_LINK_MODE", "copy"), ("UV_PYTHON_DOWNLOADS", "never")]
-    if ctx.profile is Profile.PORTABLE:
-        env.append(("UV_NO_CACHE", "1"))
+    env = _uv_env(ctx)
     lock = q(facts.lockfile or "pylock.toml")
     commands = (_venv(ctx), f"uv pip install --python {ctx.venv}/bin/python -r {lock}")
     return Install(
