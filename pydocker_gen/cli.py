@@ -20,7 +20,7 @@ from pydocker_gen.errors import UserError
 from pydocker_gen.init import write_config
 from pydocker_gen.planner import Options, plan
 from pydocker_gen.planner.model import Plan
-from pydocker_gen.reader import inspect
+from pydocker_gen.reader import inspect, online
 from pydocker_gen.render import Rendered, body_digest, render, split_header
 
 EXIT_OK, EXIT_STALE, EXIT_USER, EXIT_BUG = 0, 1, 2, 3
@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
             "--debian", choices=("bookworm", "trixie"), help="Debian release of the base"
         )
         p.add_argument("--profile", choices=("buildkit", "portable"), help="Dockerfile syntax")
+        p.add_argument(
+            "--online",
+            action="store_true",
+            help=f"look up hash-only locks' files on the index (recorded in {online.RECORD})",
+        )
         p.add_argument(
             "--templates", type=Path, help="folder of templates extending the shipped ones"
         )
@@ -73,6 +78,13 @@ def _options(args: argparse.Namespace) -> Options:
 
 def _make(args: argparse.Namespace) -> tuple[Plan, Rendered]:
     facts = inspect(args.dir)
+    if getattr(args, "online", False):
+        learned, problems = online.look_up(args.dir, facts.packages)
+        for problem in problems:
+            print(f"warning: online look-up: {problem}", file=sys.stderr)
+        if learned:
+            print(f"recorded the files of {learned} package(s) in {online.RECORD}", file=sys.stderr)
+            facts = inspect(args.dir)
     the_plan = plan(facts, _options(args))
     templates = getattr(args, "templates", None) or facts.config.templates
     extra: list[Path] = []

@@ -14,7 +14,17 @@ from pathlib import Path
 from pydocker_gen import config as config_mod
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Installer, ProjectFacts
-from pydocker_gen.reader import entrypoint, pdm, pipenv, poetry, pylock, pyproject, requirements, uv
+from pydocker_gen.reader import (
+    entrypoint,
+    online,
+    pdm,
+    pipenv,
+    poetry,
+    pylock,
+    pyproject,
+    requirements,
+    uv,
+)
 from pydocker_gen.reader.common import ManagerRead
 from pydocker_gen.reader.python_version import Pin, pins_from_files, resolve
 
@@ -56,7 +66,7 @@ def inspect(root: Path) -> ProjectFacts:
         manifest=read.manifest,
         lockfile=read.lockfile,
         lock_inputs=tuple(read.lock_inputs),
-        packages=tuple(read.packages),
+        packages=tuple(online.apply_record(root, read.packages)),
         hashed=read.hashed,
         pinned=read.pinned,
         python=python,
