@@ -114,6 +114,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         reasons.append(
             Reason(topic=f"compile {c.name}", decision=c.version or "unpinned", why=c.why)
         )
+    reasons += _platform_differences(needs, platforms)
     if unknown:
         warnings.append(
             f"{', '.join(sorted(unknown))} compile from source and pydocker-gen does not know "
@@ -299,6 +300,28 @@ def _needs(
     return out
 
 
+def _platform_differences(
+    needs: list[tuple[str, native.Need]], platforms: tuple[str, ...]
+) -> list[Reason]:
+    """Packages that compile on some of the target architectures only."""
+    if len(platforms) < 2:
+        return []
+    arches = {native.arch_of(p) for p in platforms}
+    where: dict[str, set[str]] = {}
+    for arch, need in needs:
+        if need.compiles:
+            where.setdefault(need.name, set()).add(arch)
+    return [
+        Reason(
+            topic=f"platforms: {name}",
+            decision=f"compiles on {', '.join(sorted(on))} only",
+            why=f"a wheel fits {', '.join(sorted(arches - on))}",
+        )
+        for name, on in sorted(where.items())
+        if on != arches
+    ]
+
+
 def _summarise(
     needs: list[tuple[str, native.Need]], debian: str
 ) -> tuple[list[Compiled], list[str], list[str], set[str]]:
@@ -320,7 +343,7 @@ def _summarise(
         compiled[need.name] = Compiled(
             name=need.name,
             version=need.version,
-            why=f"{need.why} ({', '.join(sorted(arches[need.name]))})",
+            why=f"{need.why}, on {', '.join(sorted(arches[need.name]))}",
             build_packages=tuple(sorted(need.build)),
             runtime_packages=tuple(sorted(need.runtime)),
         )

@@ -108,8 +108,14 @@ def releases() -> tuple[str, ...]:
     return tuple(table().glibc)
 
 
+def arch_of(platform: str) -> str:
+    """``linux/arm64`` -> ``aarch64``: the machine name wheels and markers use."""
+    name = platform.removeprefix("linux/")
+    return ARCHES.get(name, name)
+
+
 def target(python: str, release: str, platform: str) -> Target:
-    arch = ARCHES.get(platform.removeprefix("linux/"), platform.removeprefix("linux/"))
+    arch = arch_of(platform)
     return Target(python=python, release=release, glibc=table().glibc[release], arch=arch)
 
 
@@ -169,7 +175,7 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
     """Decide whether ``pkg`` compiles on ``t`` and what it needs at build and run time."""
     row = table().packages.get(pkg.name)
     fits = wheel_fits(pkg.files, t)
-    where = f"CPython {t.python} {t.arch} glibc {t.glibc[0]}.{t.glibc[1]}"
+    where = f"CPython {t.python} on glibc {t.glibc[0]}.{t.glibc[1]}"
     if pkg.source is Source.VCS:
         compiles, why = True, "installed from a VCS checkout"
     elif pkg.source in (Source.URL, Source.PATH) and not any(f.endswith(".whl") for f in pkg.files):
@@ -196,7 +202,7 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
         languages = ("c",)
     if pkg.source is Source.VCS:
         languages = (*languages, "git")
-    unknown = compiles and row is None and pkg.source is Source.REGISTRY
+    unknown = compiles and row is None and pkg.source is not Source.VCS
     return Need(pkg.name, pkg.version, compiles, why, languages, build, runtime, unknown)
 
 
