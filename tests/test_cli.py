@@ -174,3 +174,26 @@ def test_existing_dockerignore_lines_are_kept(tree: Tree) -> None:
     assert text.count(".git\n") == 1
     assert main(["generate", str(root)]) == 0
     assert (root / ".dockerignore").read_text() == text
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "lock", "command"),
+    [
+        ('[tool.uv]\npackage = false\n', "uv.lock", "uv lock"),
+        ('[tool.poetry]\npackage-mode = false\n', "poetry.lock", "poetry lock"),
+        ('[tool.pdm]\ndistribution = false\n', "pdm.lock", "pdm lock"),
+    ],
+)
+def test_manifest_without_lock_names_the_command_and_can_proceed_unlocked(
+    tree: Tree, capsys: pytest.CaptureFixture[str], pyproject: str, lock: str, command: str
+) -> None:
+    head = '[project]\nname = "x"\nversion = "1"\ndependencies = ["six"]\n'
+    root = tree({"pyproject.toml": head + pyproject})
+    assert main(["plan", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert f"without {lock}" in err and f"Run `{command}`" in err
+    (root / "pydocker-gen.toml").write_text("allow_unlocked = true\n")
+    assert main(["plan", "--json", str(root)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["lockfile"] is None and data["installer"] == "pip"
+    assert any(f"No {lock}" in w for w in data["warnings"])

@@ -138,7 +138,9 @@ def pip(facts: ProjectFacts, ctx: Context) -> Install:
 
 def pipenv(facts: ProjectFacts, ctx: Context) -> Install:
     # `pipenv requirements` exports Pipfile.lock as it is: it never re-locks.
-    export = (f"pipenv requirements --hash > {EXPORT}",)
+    export: tuple[str, ...] = (f"pipenv requirements --hash > {EXPORT}",)
+    if facts.lockfile is None:  # allow_unlocked: resolve at build time, with a warning
+        export = ("pipenv lock", *export)
     return _install_exported(facts, ctx, export, ctx.pin("pipenv"))
 
 

@@ -47,7 +47,9 @@ def inspect(root: Path) -> ProjectFacts:
     cfg = config_mod.load(root)
     pyproj = pyproject.load(root)
     installer, reason, passed_over = _choose_installer(root, pyproj, cfg.installer)
-    read = _READERS[installer](root, pyproj, cfg)
+    read = _read(installer, root, pyproj, cfg)
+    if read.lockfile is None and installer in _LOCKS:
+        installer = Installer.PIP  # unlocked, allowed: pip installs the project and resolves
     warnings = list(read.warnings)
     if passed_over:
         warnings.append(f"{', '.join(passed_over)} ignored: {reason}.")
@@ -123,6 +125,37 @@ def _manifest_managers(root: Path, pyproj: pyproject.PyProject) -> list[tuple[In
     if (root / "Pipfile").is_file():
         out.append((Installer.PIPENV, "Pipfile"))
     return out
+
+
+_LOCKS = {
+    Installer.UV: ("uv.lock", "uv lock", "[tool.uv]"),
+    Installer.POETRY: ("poetry.lock", "poetry lock", "[tool.poetry]"),
+    Installer.PDM: ("pdm.lock", "pdm lock", "[tool.pdm]"),
+}
+
+
+def _read(
+    installer: Installer, root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config
+) -> ManagerRead:
+    lock = _LOCKS.get(installer)
+    if lock is not None and not (root / lock[0]).is_file():
+        name = {"uv": "uv", "poetry": "Poetry", "pdm": "PDM"}[installer.value]
+        if not cfg.allow_unlocked:
+            raise UserError(
+                "pyproject.toml",
+                f"is a {name} project without {lock[0]}, so the image's versions "
+                "would not be fixed.",
+                field=lock[2],
+                fix=f"Run `{lock[1]}` and commit {lock[0]} (or set allow_unlocked = true).",
+            )
+        read = pyproject.read_as_pip(root, pyproj)
+        read.warnings.insert(
+            0,
+            f"No {lock[0]}: pip resolves the dependencies at build time "
+            f"(allow_unlocked). Run `{lock[1]}` for reproducible images.",
+        )
+        return read
+    return _READERS[installer](root, pyproj, cfg)
 
 
 def _read_pipenv(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
