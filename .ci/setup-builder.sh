@@ -67,8 +67,33 @@ missing_images() {
   done
 }
 
+# The stand-ins copy CPython from pyenv, so sysconfig's INCLUDEPY and the python-X.Y.pc files
+# still name the pyenv prefix (the official images say /usr/local): meson-python builds (pycairo)
+# then miss Python.h. A symlink from that prefix to /usr/local makes them behave like the real
+# images; the layer is labelled so it is added once.
+fix_prefixes() {
+  local suite v tag dir newest=${SUITES##* }
+  for suite in $SUITES; do
+    for v in $PYTHON_VERSIONS; do
+      tag=docker.io/library/python:$v-slim-$suite
+      [ "$("${SUDO[@]}" buildah inspect --type image --format '{{index .Docker.Config.Labels "pydocker-gen.prefix-fixed"}}' "$tag" 2>/dev/null)" = 1 ] && continue
+      dir=$(mktemp -d)
+      cat >"$dir/Containerfile" <<EOT
+FROM $tag
+RUN p=\$(python -c "import sysconfig; print(sysconfig.get_config_var('prefix'))") && if [ "\$p" != /usr/local ]; then mkdir -p "\$(dirname "\$p")" && ln -s /usr/local "\$p"; fi
+LABEL pydocker-gen.prefix-fixed=1
+EOT
+      "${SUDO[@]}" env BUILDAH_ISOLATION="$BUILDAH_ISOLATION" buildah bud -q --pull=never --format docker -t "$tag" "$dir" >/dev/null
+      [ "$suite" = "$newest" ] && "${SUDO[@]}" buildah tag "$tag" "docker.io/library/python:$v-slim"
+      rm -rf "$dir"
+      echo "setup-builder: fixed the CPython prefix of $tag"
+    done
+  done
+}
+
 missing=$(missing_images)
 if [ -z "$missing" ]; then
+  fix_prefixes
   finish "buildah $(buildah --version | awk '{print $3}') and all stand-in bases present"
   exit 0
 fi
@@ -99,4 +124,5 @@ if [ -n "$missing" ]; then
   echo "setup-builder: still missing after the stand-in script: ${missing//$'\n'/ }" >&2
   exit 1
 fi
+fix_prefixes
 finish "stand-in bases ready"

@@ -169,10 +169,16 @@ def uv(facts: ProjectFacts, ctx: Context) -> Install:
     return Install(
         tool=ctx.pin("uv"),
         env=tuple(env),
-        deps=(Run(commands=(f"{sync} --no-install-project",), mounts=cache),),
+        # Workspace members are sources too: only the third-party packages come first.
+        deps=(Run(commands=(f"{sync} {_uv_skip(facts)}",), mounts=cache),),
         project=project,
         lock_inputs=facts.lock_inputs,
     )
+
+
+def _uv_skip(facts: ProjectFacts) -> str:
+    members = [f for f in facts.lock_inputs if f.endswith("/pyproject.toml")]
+    return "--no-install-workspace" if members else "--no-install-project"
 
 
 def pylock(facts: ProjectFacts, ctx: Context) -> Install:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from pathlib import Path
 
 from builder import Builder
@@ -38,7 +39,7 @@ def test_code_change_reuses_dependency_layers_and_lock_change_reruns_install(
     builder.build(ctx, unique_tag)
 
     app = ctx / "src" / "uv_flask" / "__init__.py"
-    app.write_text(app.read_text() + f"\n# changed {tmp_path.name}\n")
+    app.write_text(app.read_text() + f"\n# changed {uuid.uuid4().hex}\n")
     code_change = step_cache(builder.build(ctx, unique_tag).log)
     install = _install_step(code_change)
     assert install[1], f"dependency install reran after a code-only change: {install[0]}"
@@ -48,7 +49,7 @@ def test_code_change_reuses_dependency_layers_and_lock_change_reruns_install(
     print(f"code-only change: {len(rerun)} of {len(code_change)} steps rerun: {rerun}")
 
     lock = ctx / "uv.lock"
-    lock.write_text(lock.read_text() + f"\n# lock touched {tmp_path.name}\n")
+    lock.write_text(lock.read_text() + f"\n# lock touched {uuid.uuid4().hex}\n")
     lock_change = step_cache(builder.build(ctx, unique_tag).log)
     assert not _install_step(lock_change)[1], "dependency install was reused after a lock change"
 

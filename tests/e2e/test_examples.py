@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from builder import Builder
 
+from pydocker_gen.cli import main
+
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLES = sorted(p for p in EXAMPLES_DIR.iterdir() if (p / "verify").is_file())
 TOOLS = ("gcc", "cc", "c++", "g++", "clang", "make", "pipenv", "poetry", "pdm", "uv", "pip-compile")
@@ -50,9 +52,13 @@ cat /tmp/server.log; kill $pid; exit 1
 
 
 def _context(example: Path, tmp_path: Path) -> Path:
-    """A copy of the example with things that must never reach the image."""
+    """A copy of the example, its Dockerfile in the portable profile, and things that must
+    never reach the image. (The committed buildkit Dockerfiles are checked statically, and the
+    uwsgi one is built as it is in test_article.py.)"""
     ctx = tmp_path / example.name
     shutil.copytree(example, ctx)
+    assert main(["generate", "--force", "--profile", "portable", str(ctx)]) == 0
+    assert "--mount" not in (ctx / "Dockerfile").read_text()
     (ctx / ".env").write_text("SECRET_KEY=must-not-be-copied\n")
     (ctx / ".git").mkdir()
     (ctx / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
@@ -87,6 +93,7 @@ def test_example_builds_and_runs(
     assert found["packaging_modules"] == []
     assert found["copied_secrets"] == [], ".env / VCS / venv folder copied into the image"
     assert found["unresolved"] == [], "\n".join(found["unresolved"])
+    assert found["writable_code"] == [], "the app user can rewrite its code"
 
     cmd, ports = config["Cmd"], config["ExposedPorts"]
     if cmd and ports:
