@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from pydocker_gen import __version__
+from pydocker_gen import new as new_project
 from pydocker_gen.dockerignore import excluded
 from pydocker_gen.errors import UserError
 from pydocker_gen.init import write_config
@@ -68,7 +69,29 @@ def _parser() -> argparse.ArgumentParser:
     ini = add("init", "first-time set-up: detect, plan and write the files")
     ini.add_argument("--force", action="store_true", help="move a hand-written Dockerfile aside")
     ini.add_argument("--yes", action="store_true", help="ask nothing")
+    new = sub.add_parser("new", help="start a project from the cookiecutter template")
+    new.add_argument("dir", nargs="?", default=".", type=Path, help="where to create it")
+    new.add_argument("--no-input", action="store_true", help="ask nothing; use the defaults")
+    new.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a template variable, e.g. framework=flask (repeatable)",
+    )
     return parser
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    context = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError("--set", f"{item!r} is not KEY=VALUE.")
+        context[key] = value
+    path = new_project.create(args.dir, context, no_input=args.no_input or not sys.stdin.isatty())
+    print(f"created {path}")
+    return EXIT_OK
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -277,7 +300,13 @@ def _print_warnings(the_plan: Plan, stream: object = None) -> None:
         print(f"warning: {w}", file=out)  # type: ignore[arg-type]
 
 
-COMMANDS = {"generate": cmd_generate, "plan": cmd_plan, "check": cmd_check, "init": cmd_init}
+COMMANDS = {
+    "generate": cmd_generate,
+    "plan": cmd_plan,
+    "check": cmd_check,
+    "init": cmd_init,
+    "new": cmd_new,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
