@@ -12,6 +12,11 @@ EXAMPLES = ROOT / "examples"
 GOLDEN = ROOT / "tests" / "golden"
 
 
+def generated_dockerfiles() -> list[Path]:
+    """Every Dockerfile snapshot: golden fixtures and the examples' committed files."""
+    return sorted([*GOLDEN.glob("fixtures/*/Dockerfile"), *EXAMPLES.glob("*/Dockerfile")])
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-golden", action="store_true", help="rewrite tests/golden from current output"

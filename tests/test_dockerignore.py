@@ -12,10 +12,10 @@ import pytest
 
 from pydocker_gen.cli import main
 from pydocker_gen.dockerignore import excluded
-from tests.conftest import GOLDEN
+from tests.conftest import generated_dockerfiles
 
 Tree = Callable[[Mapping[str, str]], Path]
-CASES = sorted(p.parent for p in GOLDEN.glob("*/*/Dockerfile"))
+CASES = [p.parent for p in generated_dockerfiles()]
 
 
 def _copy_sources(dockerfile: str) -> list[str]:
@@ -31,7 +31,8 @@ def _copy_sources(dockerfile: str) -> list[str]:
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_copied_files_survive_the_ignore_rules(case: Path) -> None:
-    patterns = (case / "dockerignore").read_text().splitlines()
+    ignore = case / "dockerignore" if (case / "dockerignore").is_file() else case / ".dockerignore"
+    patterns = ignore.read_text().splitlines()
     sources = _copy_sources((case / "Dockerfile").read_text())
     assert sources, "no COPY found"
     for src in sources:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOLDEN
+from tests.conftest import generated_dockerfiles
 
-DOCKERFILES = sorted(GOLDEN.glob("*/*/Dockerfile"))
+DOCKERFILES = generated_dockerfiles()
 
 
 def test_there_are_golden_dockerfiles() -> None:

@@ -13,7 +13,7 @@ from packaging.utils import canonicalize_name
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.common import ManagerRead, pyproject_lock
 from pydocker_gen.reader.pyproject import PyProject
 from pydocker_gen.reader.python_version import parse_range
 from pydocker_gen.reader.requirements import check_url_credentials
@@ -108,13 +108,9 @@ def read(
         for t in meta.get("targets", [])
         if t.get("requires_python")
     ]
-    return ManagerRead(
-        manifest="pyproject.toml",
-        lockfile=LOCK,
-        lock_inputs=["pyproject.toml", LOCK],
-        packages=packages,
-        hashed=all(p.hashes for p in packages if p.source is Source.REGISTRY),
-        pinned=True,
+    return pyproject_lock(
+        LOCK,
+        packages,
         ranges=ranges,
         indexes=indexes,
         install_project=install_project,

@@ -11,7 +11,7 @@ from packaging.utils import canonicalize_name
 
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.common import ManagerRead, all_hashed
 from pydocker_gen.reader.python_version import Pin, minor_of
 from pydocker_gen.reader.requirements import check_url_credentials
 
@@ -58,7 +58,7 @@ def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
         lockfile="Pipfile.lock",
         lock_inputs=["Pipfile", "Pipfile.lock"],
         packages=packages,
-        hashed=all(p.hashes for p in packages if p.source is Source.REGISTRY),
+        hashed=all_hashed(packages),
         pinned=True,
         pins=pins,
         indexes=indexes,

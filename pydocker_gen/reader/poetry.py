@@ -13,7 +13,7 @@ from poetry.core.constraints.version import parse_constraint
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.common import ManagerRead, pyproject_lock
 from pydocker_gen.reader.graph import Edge, reach
 from pydocker_gen.reader.pyproject import PyProject
 from pydocker_gen.reader.python_version import Range, parse_range
@@ -168,13 +168,9 @@ def read(
                 source=kind,
             )
         )
-    return ManagerRead(
-        manifest="pyproject.toml",
-        lockfile=LOCK,
-        lock_inputs=["pyproject.toml", LOCK],
-        packages=packages,
-        hashed=all(p.hashes for p in packages if p.source is Source.REGISTRY),
-        pinned=True,
+    return pyproject_lock(
+        LOCK,
+        packages,
         ranges=python_range(pyproj),
         indexes=indexes,
         install_project=install_project,

@@ -9,7 +9,7 @@ from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValida
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.common import ManagerRead, all_hashed
 from pydocker_gen.reader.python_version import parse_range
 
 LOCK = "pylock.toml"
@@ -61,7 +61,7 @@ def read(root: Path, lock_name: str = LOCK) -> ManagerRead:
         lockfile=lock_name,
         lock_inputs=[lock_name],
         packages=packages,
-        hashed=all(p.hashes for p in packages if p.source is Source.REGISTRY),
+        hashed=all_hashed(packages),
         pinned=True,
         ranges=ranges,
     )

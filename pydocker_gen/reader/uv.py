@@ -12,7 +12,7 @@ from packaging.utils import canonicalize_name
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.common import ManagerRead, all_hashed
 from pydocker_gen.reader.graph import Edge, reach
 from pydocker_gen.reader.pyproject import PyProject
 from pydocker_gen.reader.python_version import parse_range
@@ -168,7 +168,7 @@ def read(
         lockfile=LOCK,
         lock_inputs=inputs,
         packages=packages,
-        hashed=all(p.hashes for p in packages if p.source is Source.REGISTRY),
+        hashed=all_hashed(packages),
         pinned=True,
         ranges=ranges,
         indexes=indexes,

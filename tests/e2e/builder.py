@@ -223,6 +223,21 @@ class Builder(ABC):
     def exists(self, tag: str) -> bool: ...
 
 
+def _common_build_flags(
+    dockerfile: Path | None,
+    target: str | None,
+    secrets: dict[str, Path],
+    build_args: dict[str, str],
+) -> list[str]:
+    """The flags docker build and buildah bud spell alike."""
+    argv = ["-f", str(dockerfile)] if dockerfile is not None else []
+    if target is not None:
+        argv += ["--target", target]
+    for sid, src in secrets.items():
+        argv += ["--secret", f"id={sid},src={src}"]
+    return argv + _env_flags("--build-arg", build_args)
+
+
 def _normalise_config(cfg: Mapping[str, Any]) -> dict[str, Any]:
     out = {key: cfg.get(key) for key in CONFIG_KEYS}
     out["User"] = out["User"] or ""
@@ -293,14 +308,7 @@ class BuildahBuilder(Builder):
             "-t",
             tag,
         ]
-        if dockerfile is not None:
-            argv += ["-f", str(dockerfile)]
-        if target is not None:
-            argv += ["--target", target]
-        for sid, src in secrets.items():
-            argv += ["--secret", f"id={sid},src={src}"]
-        argv += _env_flags("--build-arg", build_args)
-        return [*argv, str(context)]
+        return [*argv, *_common_build_flags(dockerfile, target, secrets, build_args), str(context)]
 
     _STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (\w+)", re.MULTILINE)
     _CACHED = re.compile(r"^--> Using cache ", re.MULTILINE)
@@ -383,14 +391,7 @@ class DockerBuilder(Builder):
         build_args: dict[str, str],
     ) -> list[str]:
         argv = ["docker", "build", "--progress=plain", "-t", tag]
-        if dockerfile is not None:
-            argv += ["-f", str(dockerfile)]
-        if target is not None:
-            argv += ["--target", target]
-        for sid, src in secrets.items():
-            argv += ["--secret", f"id={sid},src={src}"]
-        argv += _env_flags("--build-arg", build_args)
-        return [*argv, str(context)]
+        return [*argv, *_common_build_flags(dockerfile, target, secrets, build_args), str(context)]
 
     # "#7 [stage-1 3/5] COPY ..." (plain progress may repeat a vertex header; ids dedupe it)
     _VERTEX = re.compile(r"^#(\d+) \[(?:[^\]\s]+ )?\d+/\d+\] (\w+)", re.MULTILINE)
