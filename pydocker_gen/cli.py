@@ -11,18 +11,21 @@ import sys
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from pydocker_gen import __version__
-from pydocker_gen import new as new_project
 from pydocker_gen.dockerignore import excluded
 from pydocker_gen.errors import UserError
-from pydocker_gen.init import write_config
+from pydocker_gen.facts import ProjectFacts
 from pydocker_gen.planner import Options, plan
 from pydocker_gen.planner.model import Plan
 from pydocker_gen.reader import inspect, online
-from pydocker_gen.render import Rendered, body_digest, render, split_header
+
+if TYPE_CHECKING:
+    from pydocker_gen.render import Rendered
+
+# Rendering (jinja2), init (tomlkit) and new (cookiecutter) are imported where used: `plan`
+# and `check` start faster without them.
 
 EXIT_OK, EXIT_STALE, EXIT_USER, EXIT_BUG = 0, 1, 2, 3
 
@@ -89,6 +92,8 @@ def cmd_new(args: argparse.Namespace) -> int:
         if not sep:
             raise UserError("--set", f"{item!r} is not KEY=VALUE.")
         context[key] = value
+    from pydocker_gen import new as new_project
+
     path = new_project.create(args.dir, context, no_input=args.no_input or not sys.stdin.isatty())
     print(f"created {path}")
     return EXIT_OK
@@ -99,7 +104,7 @@ def _options(args: argparse.Namespace) -> Options:
     return Options(debian=args.debian, profile=args.profile, platforms=platforms)
 
 
-def _make(args: argparse.Namespace) -> tuple[Plan, Rendered]:
+def _plan(args: argparse.Namespace) -> tuple[ProjectFacts, Plan]:
     facts = inspect(args.dir)
     if getattr(args, "online", False):
         learned, problems = online.look_up(args.dir, facts.packages)
@@ -108,7 +113,11 @@ def _make(args: argparse.Namespace) -> tuple[Plan, Rendered]:
         if learned:
             print(f"recorded the files of {learned} package(s) in {online.RECORD}", file=sys.stderr)
             facts = inspect(args.dir)
-    the_plan = plan(facts, _options(args))
+    return facts, plan(facts, _options(args))
+
+
+def _make(args: argparse.Namespace) -> tuple[Plan, Rendered]:
+    facts, the_plan = _plan(args)
     templates = getattr(args, "templates", None) or facts.config.templates
     extra: list[Path] = []
     if templates:
@@ -121,6 +130,10 @@ def _make(args: argparse.Namespace) -> tuple[Plan, Rendered]:
                 field="templates",
             )
         extra.append(folder)
+    import jinja2
+
+    from pydocker_gen.render import render
+
     try:
         return the_plan, render(the_plan, extra)
     except jinja2.TemplateError as exc:
@@ -142,6 +155,8 @@ def _write_atomic(path: Path, text: str) -> None:
 
 def hand_edited(text: str) -> bool:
     """A Dockerfile is ours to replace only if its body still matches its recorded digest."""
+    from pydocker_gen.render import body_digest, split_header
+
     digest, body = split_header(text)
     return digest is None or digest != body_digest(body)
 
@@ -215,7 +230,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    the_plan, _ = _make(args)
+    _, the_plan = _plan(args)
     if args.json:
         print(json.dumps(the_plan.to_dict(), indent=2, sort_keys=True))
         return EXIT_OK
@@ -273,7 +288,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         aside = dockerfile.with_name("Dockerfile.orig")
         dockerfile.replace(aside)
         print(f"moved the existing Dockerfile to {aside}")
-    the_plan, _ = _make(args)
+    _, the_plan = _plan(args)
     _explain(the_plan)
     answers: dict[str, object] = {}
     interactive = not args.yes and sys.stdin.isatty()
@@ -287,6 +302,8 @@ def cmd_init(args: argparse.Namespace) -> int:
             if not text.isdigit():
                 raise UserError("<input>", f"{text!r} is not a port number.", field="port")
             answers["port"] = int(text)
+    from pydocker_gen.init import write_config
+
     written = write_config(args.dir, answers)
     print(f"wrote the configuration to {written}")
     args.stdout = False

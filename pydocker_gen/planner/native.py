@@ -7,10 +7,13 @@ from the lock's file names when it lists them (``packaging.tags``), else from th
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from packaging.markers import InvalidMarker, Marker
@@ -19,6 +22,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from pydocker_gen.facts import LockedPackage, Source
 
+TABLE = Path(__file__).resolve().parent.parent / "data" / "native.toml"
 ARCHES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 
@@ -74,15 +78,37 @@ class Table:
     packages: Mapping[str, Knowledge]
 
 
+def _load_table() -> dict[str, Any]:
+    """The TOML table, through a JSON copy in the user's cache keyed by the TOML's digest.
+
+    tomllib is pure Python and parsing the table dominated `plan`'s run time; JSON is C.
+    """
+    raw = TABLE.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    cached = Path(base) / "pydocker-gen" / f"native-{digest}.json"
+    try:
+        return json.loads(cached.read_bytes())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        pass
+    data = tomllib.loads(raw.decode("utf-8"))
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        tmp.replace(cached)
+    except OSError:
+        pass  # a read-only home: parse every time
+    return data
+
+
 def _per_release(value: Any) -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(v) for k, v in (value or {}).items()}
 
 
 @functools.cache
 def table() -> Table:
-    data = tomllib.loads(
-        resources.files("pydocker_gen").joinpath("data/native.toml").read_text(encoding="utf-8")
-    )
+    data = _load_table()
     packages = {
         name: Knowledge(
             name=name,

@@ -14,17 +14,7 @@ from pathlib import Path
 from pydocker_gen import config as config_mod
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Installer, ProjectFacts
-from pydocker_gen.reader import (
-    entrypoint,
-    online,
-    pdm,
-    pipenv,
-    poetry,
-    pylock,
-    pyproject,
-    requirements,
-    uv,
-)
+from pydocker_gen.reader import entrypoint, online, pyproject, requirements
 from pydocker_gen.reader.common import ManagerRead
 from pydocker_gen.reader.python_version import Pin, pins_from_files, resolve
 
@@ -159,6 +149,8 @@ def _read(
 
 
 def _read_pipenv(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    from pydocker_gen.reader import pipenv
+
     return pipenv.read(root, allow_unlocked=cfg.allow_unlocked)
 
 
@@ -188,18 +180,26 @@ def _read_pip(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -
 
 
 def _read_poetry(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    from pydocker_gen.reader import poetry  # each manager's reader loads on demand
+
     return poetry.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
 
 
 def _read_uv(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    from pydocker_gen.reader import uv  # each manager's reader loads on demand
+
     return uv.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
 
 
 def _read_pdm(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    from pydocker_gen.reader import pdm  # each manager's reader loads on demand
+
     return pdm.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
 
 
 def _read_pylock(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    from pydocker_gen.reader import pylock
+
     return pylock.read(root)
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -58,6 +56,8 @@ def apply_record(root: Path, packages: Iterable[LockedPackage]) -> list[LockedPa
 
 
 def _fetch(name: str, index: str, timeout: float) -> dict[str, object]:
+    import urllib.request  # only with --online: keeps plain runs from loading http and ssl
+
     cached = cache_dir() / f"{name}.json"
     if cached.is_file():
         return json.loads(cached.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
@@ -81,7 +81,7 @@ def look_up(
             continue
         try:
             data = _fetch(pkg.name, index, timeout)
-        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        except (TimeoutError, OSError, ValueError) as exc:  # URLError is an OSError
             problems.append(f"{pkg.name}: {exc}")
             continue
         wanted = {h.split(":", 1)[-1] for h in pkg.hashes}

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import plette
 from packaging.utils import canonicalize_name
 
 from pydocker_gen.errors import UserError
@@ -66,6 +65,8 @@ def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
 
 
 def _load_pipfile(root: Path) -> Any:
+    import plette  # only Pipenv projects pay for it (and tomlkit behind it)
+
     try:
         with (root / "Pipfile").open(encoding="utf-8") as f:
             return plette.Pipfile.load(f)

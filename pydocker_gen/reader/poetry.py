@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
-from poetry.core.constraints.version import parse_constraint
 
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
@@ -56,6 +55,8 @@ def python_range(pyproj: PyProject) -> list[Range]:
         out.append(pyproj.requires_python)
     constraint = (pyproj.tool("poetry") or {}).get("dependencies", {}).get("python")
     if isinstance(constraint, str):
+        from poetry.core.constraints.version import parse_constraint  # Poetry projects only
+
         # poetry-core understands ^ and ~; its str() is PEP 440.
         pep440 = str(parse_constraint(constraint)).replace(" ", "")
         if pep440 not in ("*", ""):

@@ -21,6 +21,10 @@ PROBE = r"""
 import json, os, shutil, subprocess, glob
 found = {"uid": os.getuid(), "tools": [t for t in %(tools)r if shutil.which(t)]}
 found["copied_secrets"] = [p for p in (".env", ".git", ".venv") if os.path.exists(p)]
+found["writable_code"] = [
+    os.path.join(d, f) for d, _, fs in os.walk(".") for f in fs
+    if os.access(os.path.join(d, f), os.W_OK)
+]
 missing = []
 for so in glob.glob(os.environ["VIRTUAL_ENV"] + "/**/*.so*", recursive=True):
     out = subprocess.run(["ldd", so], capture_output=True, text=True).stdout
