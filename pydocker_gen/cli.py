@@ -8,7 +8,6 @@ import json
 import os
 import shlex
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,6 +141,8 @@ def _make(args: argparse.Namespace) -> tuple[Plan, Rendered]:
 
 def _write_atomic(path: Path, text: str) -> None:
     """Never leave a half-written file: write beside, then rename over."""
+    import tempfile  # writes only
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:

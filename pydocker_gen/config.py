@@ -8,12 +8,13 @@ reference in docs/configuration.md and its tests all come from it.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydocker_gen.errors import UserError
 
@@ -79,8 +80,7 @@ def _is_healthcheck(v: object) -> bool:
     return isinstance(v, bool | str) or _is_str_list(v)
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(NamedTuple):
     check: Callable[[object], bool]
     expected: str
     doc: str
@@ -369,15 +369,24 @@ def load(root: Path) -> Config:
 
 
 def read_toml(path: Path, root: Path) -> dict[str, Any]:
-    """Parse a TOML file of the project, turning syntax errors into a located UserError."""
+    """Parse a TOML file of the project, turning syntax errors into a located UserError.
+
+    pyproject.toml is read by the configuration and by the readers: parse it once.
+    """
     name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        stat = path.stat()
+        return _parse_toml(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
     except tomllib.TOMLDecodeError as exc:
         raise UserError(name, f"is not valid TOML ({exc}).", fix="Fix the syntax.") from None
     except OSError as exc:
         raise UserError(name, f"cannot be read ({exc.strerror}).") from None
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_toml(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    with open(path, "rb") as f:  # noqa: PTH123 - the cache key is a plain string
+        return tomllib.load(f)
 
 
 def reference() -> str:

@@ -4,10 +4,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from pydocker_gen.errors import UserError
 from pydocker_gen.planner import plan
 from pydocker_gen.reader import inspect
+from pydocker_gen.reader.python_version import admits_minor
 
 Tree = Callable[[Mapping[str, str]], Path]
 REQ = {"requirements.txt": "six==1.16.0\n"}
@@ -51,3 +56,17 @@ def test_pin_outside_range_names_both(tree: Tree) -> None:
 def test_not_a_version(tree: Tree) -> None:
     with pytest.raises(UserError, match="'pypy3.10' is not a CPython 3 version"):
         inspect(tree({**REQ, ".python-version": "pypy3.10\n"}))
+
+
+_OPS = st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~="])
+_SPEC = st.builds(
+    lambda op, minor, patch, star: f"{op}3.{minor}" + (".*" if star and op in ("==", "!=") else f".{patch}"),
+    _OPS, st.integers(9, 14), st.integers(0, 40), st.booleans(),
+)
+
+
+@given(st.lists(_SPEC, min_size=1, max_size=3), st.integers(9, 14))
+def test_admits_minor_agrees_with_a_scan_of_every_patch(specs: list[str], minor: int) -> None:
+    spec = SpecifierSet(",".join(specs))
+    scan = any(spec.contains(Version(f"3.{minor}.{p}"), prereleases=True) for p in range(60))
+    assert admits_minor(spec, f"3.{minor}") is scan

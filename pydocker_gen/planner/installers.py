@@ -8,8 +8,7 @@ code. Packaging tools are pinned and live in the builder only.
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from pydocker_gen.facts import Installer, ProjectFacts
 from pydocker_gen.planner.model import Install, Profile, Run
@@ -25,8 +24,7 @@ TOOL_VERSIONS = {
 EXPORT = "/tmp/requirements.txt"  # where exporting strategies write hashed requirements
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):
     venv: str
     profile: Profile
     python: str

@@ -7,27 +7,26 @@ from the lock's file names when it lists them (``packaging.tags``), else from th
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 import tomllib
+import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from packaging.markers import InvalidMarker, Marker
-from packaging.tags import Tag, compatible_tags, cpython_tags
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from pydocker_gen.facts import LockedPackage, Source
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 TABLE = Path(__file__).resolve().parent.parent / "data" / "native.toml"
 ARCHES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(NamedTuple):
     """One platform the image is built for."""
 
     python: str  # "3.12"
@@ -53,8 +52,7 @@ class Target:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class Knowledge:
+class Knowledge(NamedTuple):
     """A row of the table for one project."""
 
     name: str
@@ -71,8 +69,7 @@ class Knowledge:
         return "*" in pythons or target.python in pythons
 
 
-@dataclass(frozen=True, slots=True)
-class Table:
+class Table(NamedTuple):
     toolchains: Mapping[str, Mapping[str, tuple[str, ...]]]
     glibc: Mapping[str, tuple[int, int]]
     packages: Mapping[str, Knowledge]
@@ -84,7 +81,7 @@ def _load_table() -> dict[str, Any]:
     tomllib is pure Python and parsing the table dominated `plan`'s run time; JSON is C.
     """
     raw = TABLE.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()[:16]
+    digest = f"{zlib.crc32(raw):08x}{len(raw):x}"  # zlib is loaded already; hashlib is not
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     cached = Path(base) / "pydocker-gen" / f"native-{digest}.json"
     try:
@@ -147,6 +144,9 @@ def target(python: str, release: str, platform: str) -> Target:
 
 @functools.cache
 def supported_tags(t: Target) -> frozenset[Tag]:
+    # packaging.tags (with logging, platform, subprocess) loads only for locks that list files.
+    from packaging.tags import compatible_tags, cpython_tags
+
     major, minor = (int(x) for x in t.python.split("."))
     platforms = [f"manylinux_{t.glibc[0]}_{n}_{t.arch}" for n in range(t.glibc[1], 16, -1)]
     platforms += [f"manylinux2014_{t.arch}", f"manylinux2010_{t.arch}", f"manylinux1_{t.arch}"]
@@ -172,6 +172,8 @@ def wheel_fits(files: Iterable[str], t: Target) -> bool | None:
     wheels = [f for f in files if f.endswith(".whl")]
     if not wheels and not any(f.endswith((".tar.gz", ".zip", ".tar.bz2")) for f in files):
         return None
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
     tags = supported_tags(t)
     for f in wheels:
         try:
@@ -183,8 +185,7 @@ def wheel_fits(files: Iterable[str], t: Target) -> bool | None:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class Need:
+class Need(NamedTuple):
     """What one package needs on one target."""
 
     name: str

@@ -11,8 +11,8 @@ import ast
 import re
 import shlex
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pydocker_gen.facts import AppCommand
 
@@ -33,8 +33,7 @@ _PORT_HINT = re.compile(
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "tests", "test", "docs", "build", "dist"}
 
 
-@dataclass(frozen=True, slots=True)
-class AppObject:
+class AppObject(NamedTuple):
     module: str  # dotted, importable from the working directory (or src/)
     attr: str  # "app", "application", "create_app()"
     interface: str  # "asgi" or "wsgi"

@@ -8,11 +8,10 @@ project's main dependencies; each package's marker is the ``or`` of the paths th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
+class Edge(NamedTuple):
     name: str  # normalized
     marker: str | None = None
     extras: tuple[str, ...] = ()

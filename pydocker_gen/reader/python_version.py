@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
@@ -22,14 +22,12 @@ from pydocker_gen.facts import PythonRequirement
 _MINOR = re.compile(r"^(?:python-?|cpython-?)?(3)\.(\d+)(?:\.\d+)?(?:[a-z]+\d*)?$")
 
 
-@dataclass(frozen=True, slots=True)
-class Pin:
+class Pin(NamedTuple):
     minor: str
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class Range:
+class Range(NamedTuple):
     spec: SpecifierSet
     source: str
 
@@ -105,5 +103,15 @@ def resolve(pins: Iterable[Pin], ranges: Iterable[Range]) -> PythonRequirement:
 
 
 def admits_minor(spec: SpecifierSet, minor: str) -> bool:
-    """Whether some release of CPython ``minor`` (3.X.0 … 3.X.99) satisfies ``spec``."""
-    return any(spec.contains(Version(f"{minor}.{patch}"), prereleases=True) for patch in range(100))
+    """Whether some release 3.X.* of CPython ``minor`` satisfies ``spec``.
+
+    A specifier can only change its answer at the patch versions it names, so testing those,
+    their neighbours, 0 and a large patch covers every release of the minor.
+    """
+    patches = {0, 999}
+    for s in spec:
+        parts = s.version.removesuffix(".*").split(".")
+        if ".".join(parts[:2]) == minor and len(parts) > 2 and parts[2].isdigit():
+            p = int(parts[2])
+            patches |= {max(p - 1, 0), p, p + 1}
+    return any(spec.contains(Version(f"{minor}.{p}"), prereleases=True) for p in sorted(patches))
