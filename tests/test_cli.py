@@ -197,3 +197,15 @@ def test_manifest_without_lock_names_the_command_and_can_proceed_unlocked(
     data = json.loads(capsys.readouterr().out)
     assert data["lockfile"] is None and data["installer"] == "pip"
     assert any(f"No {lock}" in w for w in data["warnings"])
+
+
+def test_cache_mounts_are_separate_per_base_image(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+    # A wheel compiled against one release's glibc must not be reused by another release.
+    root = tree({**FLASK, "requirements.txt": "psycopg2==2.9.11\n"})
+    mounts = []
+    for debian in ("bookworm", "trixie"):
+        assert main(["generate", "--stdout", "--debian", debian, str(root)]) == 0
+        out = capsys.readouterr().out
+        mounts.append([line for line in out.splitlines() if "--mount=type=cache" in line])
+    assert mounts[0] and mounts[1] and mounts[0] != mounts[1]
+    assert "id=pip-3.12-slim-bookworm" in mounts[0][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -159,6 +160,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         python=python,
         tools=cfg.tools,
         backend=cfg.backend or "pip",
+        base_image_id=re.sub(r"[^A-Za-z0-9_.-]+", "-", base_image.removeprefix("python:"))[:100],
         secret_mounts=secret_mounts,
     )
     install = STRATEGIES[facts.installer](facts, ctx)

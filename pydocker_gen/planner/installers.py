@@ -30,6 +30,7 @@ class Context(NamedTuple):
     python: str
     tools: tuple[tuple[str, str], ...] = ()  # configured tool versions
     backend: str = "pip"  # what installs the exported/hashed requirements: pip or uv
+    base_image_id: str = "default"  # names the cache mounts, e.g. python3.12-slim-trixie
     secret_mounts: tuple[str, ...] = ()  # credentials for private indexes, on installing RUNs
 
     def pin(self, *names: str) -> str:
@@ -46,15 +47,21 @@ def q(text: str) -> str:
     return shlex.quote(text)
 
 
+def _cache_mount(ctx: Context, tool: str) -> str:
+    # One cache per base image: a wheel compiled against trixie's glibc must never be reused
+    # by a bookworm build (builders share cache mounts by id, and the id defaults to target).
+    return f"type=cache,id={tool}-{ctx.base_image_id},target=/root/.cache/{tool}"
+
+
 def _pip_cache(ctx: Context) -> tuple[str, ...]:
     if ctx.backend == "uv":
         return _uv_cache(ctx)
-    cache = ("type=cache,target=/root/.cache/pip",) if ctx.profile is Profile.BUILDKIT else ()
+    cache = (_cache_mount(ctx, "pip"),) if ctx.profile is Profile.BUILDKIT else ()
     return cache + ctx.secret_mounts
 
 
 def _uv_cache(ctx: Context) -> tuple[str, ...]:
-    cache = ("type=cache,target=/root/.cache/uv",) if ctx.profile is Profile.BUILDKIT else ()
+    cache = (_cache_mount(ctx, "uv"),) if ctx.profile is Profile.BUILDKIT else ()
     return cache + ctx.secret_mounts
 
 

@@ -1,0 +1,170 @@
+"""4. Generator speed: `pydocker-gen plan DIR` and `pydocker-gen generate --stdout DIR`
+against a bare interpreter start (`python -c pass`), measured in the same run.
+
+Commands are timed round-robin (one run of each command per round, after warm-up rounds),
+so the baseline and the generator see the same machine load; each figure is the median of
+the rounds. The generator runs as its console script, under the same interpreter as the
+baseline. The projects: every example, and a synthetic one whose requirements.txt pins 500
+packages with two fake sha256 hashes each (it is only parsed, never installed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from common import EXAMPLES, Session, last_line, loadavg, log, now_iso, pydocker_gen_exe
+
+GOAL_PLAN_RATIO: Final = 3.0
+SYNTHETIC_PACKAGES: Final = 500
+
+
+def synthetic_project(root: Path, count: int = SYNTHETIC_PACKAGES) -> Path:
+    """A pip project: hashed requirements.txt of `count` made-up pins, and a tiny app."""
+    root.mkdir(parents=True, exist_ok=True)
+    lines = ["# synthetic: deterministic names, versions and fake hashes (bench only)"]
+    for i in range(count):
+        name = f"bench-pkg-{i:03d}"
+        version = f"{1 + i % 7}.{i % 13}.{i % 5}"
+        digests = [hashlib.sha256(f"{name}=={version}#{k}".encode()).hexdigest() for k in (0, 1)]
+        lines.append(f"{name}=={version} \\")
+        lines.append(f"    --hash=sha256:{digests[0]} \\")
+        lines.append(f"    --hash=sha256:{digests[1]}")
+        lines.append("    # via -r requirements.in")
+    (root / "requirements.txt").write_text("\n".join(lines) + "\n")
+    (root / ".python-version").write_text("3.12\n")
+    (root / "app.py").write_text(
+        "def application(environ, start_response):\n"
+        "    start_response('200 OK', [('Content-Type', 'text/plain')])\n"
+        "    return [b'hi']\n"
+    )
+    return root
+
+
+@dataclass
+class Command:
+    label: str
+    project: str
+    kind: str  # "baseline", "import", "plan", "generate"
+    argv: list[str]
+    seconds: list[float]
+    error: str = ""
+
+
+def _time_once(argv: list[str]) -> tuple[float, int, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    return elapsed, proc.returncode, proc.stderr
+
+
+def _commands(projects: dict[str, Path]) -> list[Command]:
+    exe = pydocker_gen_exe()
+    cmds = [
+        Command("python -c pass", "", "baseline", [sys.executable, "-c", "pass"], []),
+        Command(
+            "python -c 'import pydocker_gen.cli'",
+            "",
+            "import",
+            [sys.executable, "-c", "import pydocker_gen.cli"],
+            [],
+        ),
+    ]
+    for name, path in projects.items():
+        cmds.append(Command(f"plan {name}", name, "plan", [*exe, "plan", str(path)], []))
+        cmds.append(
+            Command(
+                f"generate --stdout {name}",
+                name,
+                "generate",
+                [*exe, "generate", "--stdout", str(path)],
+                [],
+            )
+        )
+    return cmds
+
+
+def _importtime(code: str) -> dict[str, float]:
+    """Import self-time (ms) of `code` summed per top-level package (stdlib as one)."""
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    costs: dict[str, float] = {}
+    for line in proc.stderr.splitlines():
+        parts = line.removeprefix("import time:").split("|")
+        if len(parts) != 3 or not parts[0].strip().isdigit():
+            continue
+        root = parts[2].strip().split(".")[0]
+        key = "(stdlib)" if root in sys.stdlib_module_names or root.startswith("_") else root
+        costs[key] = costs.get(key, 0.0) + int(parts[0]) / 1000
+    return costs
+
+
+def import_costs(top: int = 7) -> dict[str, float]:
+    """Where `import pydocker_gen.cli` spends its time, per package, beyond what a bare
+    interpreter start imports anyway (site and its .pth hooks, paid by the baseline too)."""
+    bare = _importtime("pass")
+    cli = _importtime("import pydocker_gen.cli")
+    extra = {k: round(v - bare.get(k, 0.0), 1) for k, v in cli.items()}
+    big = {k: v for k, v in extra.items() if v >= 1.0}  # drop noise and site's own hooks
+    return dict(sorted(big.items(), key=lambda kv: -kv[1])[:top])
+
+
+def run(session: Session, runs: int = 15, warmup: int = 2) -> dict[str, Any]:
+    projects = {
+        p.name: p for p in sorted(EXAMPLES.iterdir()) if p.is_dir() and (p / "verify").is_file()
+    }
+    synthetic = f"synthetic-{SYNTHETIC_PACKAGES}"
+    projects[synthetic] = synthetic_project(session.scratch / synthetic)
+    cmds = _commands(projects)
+    result: dict[str, Any] = {"measured_at": now_iso(), "loadavg_start": loadavg()}
+    log(f"generator: {len(cmds)} commands x ({warmup} warm-up + {runs}) rounds")
+    for round_no in range(warmup + runs):
+        for cmd in cmds:
+            if cmd.error:
+                continue
+            seconds, code, stderr = _time_once(cmd.argv)
+            if code != 0:
+                cmd.error = f"exit {code}: {last_line(stderr)}"
+                continue
+            if round_no >= warmup:
+                cmd.seconds.append(seconds)
+    result["loadavg_end"] = loadavg()
+    result["import_costs_ms"] = import_costs()
+    base = statistics.median(cmds[0].seconds)
+    base_min = min(cmds[0].seconds)
+    rows = []
+    for cmd in cmds:
+        row: dict[str, Any] = {"label": cmd.label, "project": cmd.project, "kind": cmd.kind}
+        if cmd.error:
+            row["error"] = cmd.error
+        else:
+            med = statistics.median(cmd.seconds)
+            row.update(
+                median_ms=round(1000 * med, 1),
+                min_ms=round(1000 * min(cmd.seconds), 1),
+                ratio=round(med / base, 2),
+                ratio_min=round(min(cmd.seconds) / base_min, 2),
+                runs=len(cmd.seconds),
+            )
+        rows.append(row)
+    result["rows"] = rows
+    result["baseline_ms"] = round(1000 * base, 1)
+    result["runs"] = runs
+    result["goal_plan_ratio"] = GOAL_PLAN_RATIO
+    plans = [r for r in rows if r["kind"] == "plan"]
+    ok = [r["ratio"] for r in plans if "ratio" in r]
+    result["plan_max_ratio"] = max(ok) if ok else None
+    result["plan_failures"] = sum(1 for r in plans if "error" in r)
+    met = bool(ok) and not result["plan_failures"] and max(ok) <= GOAL_PLAN_RATIO
+    result["goal_plan_met"] = met
+    return result
