@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from common import EXAMPLES, Session, last_line, loadavg, log, now_iso, pydocker_gen_exe
+from common import EXAMPLES, REPO, Session, last_line, loadavg, log, now_iso
 
 GOAL_PLAN_RATIO: Final = 3.0
 SYNTHETIC_PACKAGES: Final = 500
@@ -64,15 +64,30 @@ def _time_once(argv: list[str]) -> tuple[float, int, str]:
     return elapsed, proc.returncode, proc.stderr
 
 
-def _commands(projects: dict[str, Path]) -> list[Command]:
-    exe = pydocker_gen_exe()
+def install(scratch: Path) -> Path:
+    """pydocker-gen as a user gets it: its wheel installed by pip in a fresh venv (pip
+    compiles the bytecode at install; an editable checkout under PYTHONDONTWRITEBYTECODE
+    would recompile every module on every run). Returns the venv's python."""
+    venv = scratch / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    return python
+
+
+def _commands(projects: dict[str, Path], python: Path) -> list[Command]:
+    exe = [str(python.parent / "pydocker-gen")]
     cmds = [
-        Command("python -c pass", "", "baseline", [sys.executable, "-c", "pass"], []),
+        Command("python -c pass", "", "baseline", [str(python), "-c", "pass"], []),
         Command(
             "python -c 'import pydocker_gen.cli'",
             "",
             "import",
-            [sys.executable, "-c", "import pydocker_gen.cli"],
+            [str(python), "-c", "import pydocker_gen.cli"],
             [],
         ),
     ]
@@ -90,10 +105,10 @@ def _commands(projects: dict[str, Path]) -> list[Command]:
     return cmds
 
 
-def _importtime(code: str) -> dict[str, float]:
+def _importtime(python: Path, code: str) -> dict[str, float]:
     """Import self-time (ms) of `code` summed per top-level package (stdlib as one)."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", code],
+        [str(python), "-X", "importtime", "-c", code],
         capture_output=True,
         text=True,
         check=False,
@@ -109,11 +124,11 @@ def _importtime(code: str) -> dict[str, float]:
     return costs
 
 
-def import_costs(top: int = 7) -> dict[str, float]:
+def import_costs(python: Path, top: int = 7) -> dict[str, float]:
     """Where `import pydocker_gen.cli` spends its time, per package, beyond what a bare
     interpreter start imports anyway (site and its .pth hooks, paid by the baseline too)."""
-    bare = _importtime("pass")
-    cli = _importtime("import pydocker_gen.cli")
+    bare = _importtime(python, "pass")
+    cli = _importtime(python, "import pydocker_gen.cli")
     extra = {k: round(v - bare.get(k, 0.0), 1) for k, v in cli.items()}
     big = {k: v for k, v in extra.items() if v >= 1.0}  # drop noise and site's own hooks
     return dict(sorted(big.items(), key=lambda kv: -kv[1])[:top])
@@ -125,7 +140,8 @@ def run(session: Session, runs: int = 15, warmup: int = 2) -> dict[str, Any]:
     }
     synthetic = f"synthetic-{SYNTHETIC_PACKAGES}"
     projects[synthetic] = synthetic_project(session.scratch / synthetic)
-    cmds = _commands(projects)
+    python = install(session.scratch)
+    cmds = _commands(projects, python)
     result: dict[str, Any] = {"measured_at": now_iso(), "loadavg_start": loadavg()}
     log(f"generator: {len(cmds)} commands x ({warmup} warm-up + {runs}) rounds")
     for round_no in range(warmup + runs):
@@ -139,7 +155,7 @@ def run(session: Session, runs: int = 15, warmup: int = 2) -> dict[str, Any]:
             if round_no >= warmup:
                 cmd.seconds.append(seconds)
     result["loadavg_end"] = loadavg()
-    result["import_costs_ms"] = import_costs()
+    result["import_costs_ms"] = import_costs(python)
     base = statistics.median(cmds[0].seconds)
     base_min = min(cmds[0].seconds)
     rows = []
