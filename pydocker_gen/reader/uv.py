@@ -154,12 +154,14 @@ def read(
         ranges.append(parse_range(lock["requires-python"], "uv.lock: requires-python"))
     workspace = tool.get("workspace", {}).get("members", [])
     inputs = ["pyproject.toml", LOCK]
+    scripts: dict[str, str] = {}
     for member in sorted(members - {name}):
         for p in roots:
             if canonicalize_name(p["name"]) == member:
                 path = p["source"].get("editable") or p["source"].get("virtual")
                 if path and path != ".":
                     inputs.append(f"{path}/pyproject.toml")
+                    scripts.update(_member_scripts(root, path))
     warnings = []
     if workspace:
         warnings.append("uv workspace: members are installed with the project.")
@@ -174,4 +176,18 @@ def read(
         indexes=indexes,
         install_project=install_project or bool(workspace),
         warnings=warnings,
+        scripts=scripts,
     )
+
+
+def _member_scripts(root: Path, path: str) -> dict[str, str]:
+    """Console scripts a workspace member installs: candidates for the entry point."""
+    member = root / path / "pyproject.toml"
+    if not member.is_file():
+        raise UserError(
+            f"{path}/pyproject.toml",
+            "is a workspace member in uv.lock but missing.",
+            fix="Run `uv lock` again.",
+        )
+    scripts = read_toml(member, root).get("project", {}).get("scripts", {})
+    return {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}
