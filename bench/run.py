@@ -1,12 +1,13 @@
 """Reproduce every benchmark of docs/benchmarks.md.
 
-    python bench/run.py                          # all sections (7-12 min on 2 cores)
+    python bench/run.py                          # all sections (12-17 min on 2 cores)
     python bench/run.py --only sizes,generator   # a subset; other sections are kept from
                                                  # bench/results.json and marked as such
 
 Sections: sizes (the article's uwsgi example), docker-init (psycopg2 against a
 `docker init`-style Dockerfile), builds (cold / no-op / code-only / lock-change rebuilds),
-generator (plan and generate against `python -c pass`). Every figure is printed with the
+generator (plan and generate against `python -c pass`), backends (pip against uv as the
+installer of four examples, cold builds). Every figure is printed with the
 baseline measured in the same run, then written to bench/results.json, docs/benchmarks.md
 and docs/benchmarks.png.
 """
@@ -22,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, cast
 
+import backends
 import chart
 import docker_init
 import generator_speed
@@ -30,10 +32,16 @@ import report
 import sizes
 from common import REPO, Builder, Session, log, machine_info, now_iso, open_session
 
-SECTIONS: Final = ("sizes", "docker-init", "builds", "generator")
-ALIASES: Final = {"psycopg2": "docker-init", "rebuilds": "builds", "size": "sizes"}
+SECTIONS: Final = ("sizes", "docker-init", "builds", "generator", "backends")
+ALIASES: Final = {
+    "psycopg2": "docker-init",
+    "rebuilds": "builds",
+    "size": "sizes",
+    "uv": "backends",
+    "backend": "backends",
+}
 # the order they run in: the generator first, before this run's builds load the machine
-ORDER: Final = ("generator", "builds", "sizes", "docker-init")
+ORDER: Final = ("generator", "builds", "sizes", "docker-init", "backends")
 RESULTS: Final = REPO / "bench" / "results.json"
 DOCS: Final = REPO / "docs" / "benchmarks.md"
 PNG: Final = REPO / "docs" / "benchmarks.png"
@@ -102,6 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "docker-init": docker_init.run,
         "builds": lambda s: rebuilds.run(s, code_runs=args.code_runs),
         "generator": lambda s: generator_speed.run(s, runs=args.runs),
+        "backends": backends.run,
     }
     try:
         for name in ORDER:

@@ -353,6 +353,38 @@ def _semantic_problems(flat: Mapping[str, Any]) -> list[str]:  # noqa: C901 - on
     return problems
 
 
+_TABLES = (
+    "project",
+    "tool",
+    "build-system",
+    "dependency-groups",
+    "project.scripts",
+    "project.optional-dependencies",
+    "tool.poetry",
+    "tool.uv",
+    "tool.pdm",
+    "tool.pydocker-gen",
+    "tool.poetry.dependencies",
+)
+
+
+def check_pyproject_shape(data: dict[str, Any]) -> None:
+    """The tables pydocker-gen reads must be tables, and requires-python a string."""
+    for dotted in _TABLES:
+        node: Any = data
+        for key in dotted.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None and not isinstance(node, dict):
+            raise UserError(
+                "pyproject.toml", f"must be a table, not {node!r}.", field=f"[{dotted}]"
+            )
+    rp = data.get("project", {}).get("requires-python")
+    if rp is not None and not isinstance(rp, str):
+        raise UserError(
+            "pyproject.toml", f"must be a string, not {rp!r}.", field="project.requires-python"
+        )
+
+
 def load(root: Path) -> Config:
     """Read the configuration of the project at ``root`` (defaults when there is none)."""
     pyproject = root / "pyproject.toml"
@@ -360,7 +392,9 @@ def load(root: Path) -> Config:
     if standalone.is_file():
         return parse(read_toml(standalone, root), CONFIG_FILE)
     if pyproject.is_file():
-        table = read_toml(pyproject, root).get("tool", {}).get("pydocker-gen")
+        data = read_toml(pyproject, root)
+        check_pyproject_shape(data)
+        table = data.get("tool", {}).get("pydocker-gen")
         if table is not None:
             if not isinstance(table, Mapping):
                 raise UserError("pyproject.toml", "must be a table", field=f"[{PYPROJECT_TABLE}]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import cast
 
 from pydocker_gen.config import Config
 
@@ -40,6 +41,27 @@ class LockedPackage:
     source: Source = Source.REGISTRY
     extras: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Locks are read without a schema: a value of the wrong type must fail here, inside
+        # the reader's error boundary, not later in the planner.
+        _check(self.name, str, "name")
+        _check(self.version, (str, type(None)), f"{self.name}: version")
+        _check(self.marker, (str, type(None)), f"{self.name}: marker")
+        for label, values in (
+            ("hashes", self.hashes),
+            ("files", self.files),
+            ("extras", self.extras),
+        ):
+            if not isinstance(cast(object, values), tuple) or not all(
+                isinstance(v, str) for v in values
+            ):
+                raise TypeError(f"{self.name}: {label} must be strings, not {values!r}")
+
+
+def _check(value: object, kind: type | tuple[type, ...], label: str) -> None:
+    if not isinstance(value, kind):
+        raise TypeError(f"{label} has the wrong type ({value!r})")
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PythonRequirement:
@@ -68,6 +90,9 @@ class Index:
     name: str
     url: str
     source: str  # file that declares it
+
+    def __post_init__(self) -> None:
+        _check(self.url, str, f"index {self.name!r}: url")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -35,7 +35,12 @@ def inspect(root: Path) -> ProjectFacts:
     if not root.is_dir():
         raise UserError(str(root), "is not a directory.")
     cfg = config_mod.load(root)
-    pyproj = pyproject.load(root)
+    try:
+        pyproj = pyproject.load(root)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise UserError(
+            "pyproject.toml", f"has a field of an unexpected type ({type(exc).__name__}: {exc})."
+        ) from None
     installer, reason, passed_over = _choose_installer(root, pyproj, cfg.installer)
     read = _read(installer, root, pyproj, cfg)
     if read.lockfile is None and installer in _LOCKS:
@@ -117,6 +122,14 @@ def _manifest_managers(root: Path, pyproj: pyproject.PyProject) -> list[tuple[In
     return out
 
 
+_LOCK_FILES = {
+    Installer.UV: "uv.lock",
+    Installer.POETRY: "poetry.lock",
+    Installer.PDM: "pdm.lock",
+    Installer.PIPENV: "Pipfile.lock",
+    Installer.PYLOCK: "pylock.toml",
+    Installer.PIP: REQUIREMENTS_FILE,
+}
 _LOCKS = {
     Installer.UV: ("uv.lock", "uv lock", "[tool.uv]"),
     Installer.POETRY: ("poetry.lock", "poetry lock", "[tool.poetry]"),
@@ -145,7 +158,18 @@ def _read(
             f"(allow_unlocked). Run `{lock[1]}` for reproducible images.",
         )
         return read
-    return _READERS[installer](root, pyproj, cfg)
+    try:
+        return _READERS[installer](root, pyproj, cfg)
+    except UserError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        # A lock or manifest of the right syntax but not the shape its tool writes.
+        name = _LOCK_FILES.get(installer, "pyproject.toml")
+        raise UserError(
+            name,
+            f"does not have the structure {installer} writes ({type(exc).__name__}: {exc}).",
+            fix=f"Regenerate it with {installer}'s own lock command.",
+        ) from None
 
 
 def _read_pipenv(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:

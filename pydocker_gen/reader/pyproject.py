@@ -10,7 +10,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from pydocker_gen.config import read_toml
+from pydocker_gen.config import check_pyproject_shape, read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import LockedPackage
 from pydocker_gen.reader.common import ManagerRead
@@ -45,9 +45,8 @@ def load(root: Path) -> PyProject:
     if not path.is_file():
         return _setup_cfg(root)
     data = read_toml(path, root)
+    check_pyproject_shape(data)
     project = data.get("project", {})
-    if not isinstance(project, dict):
-        raise UserError("pyproject.toml", "must be a table.", field="[project]")
     rp = project.get("requires-python")
     scripts = project.get("scripts", {})
     deps = project.get("dependencies", [])

@@ -63,6 +63,11 @@ def pins_from_files(root: Path) -> list[Pin]:
 
 
 def parse_range(text: str, source: str) -> Range:
+    if not isinstance(text, str):
+        file, _, fieldname = source.partition(": ")
+        raise UserError(
+            file, f"must be a version specifier string, not {text!r}.", field=fieldname or None
+        )
     try:
         return Range(SpecifierSet(text), source)
     except InvalidSpecifier:
