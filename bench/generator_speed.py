@@ -83,6 +83,14 @@ def _commands(projects: dict[str, Path], python: Path) -> list[Command]:
     exe = [str(python.parent / "pydocker-gen")]
     cmds = [
         Command("python -c pass", "", "baseline", [str(python), "-c", "pass"], []),
+        # The floor any requirements-aware tool pays: the packaging library alone.
+        Command(
+            "python -c 'import packaging.requirements'",
+            "",
+            "import",
+            [str(python), "-c", "import packaging.requirements"],
+            [],
+        ),
         Command(
             "python -c 'import pydocker_gen.cli'",
             "",
