@@ -209,3 +209,16 @@ def test_cache_mounts_are_separate_per_base_image(tree: Tree, capsys: pytest.Cap
         mounts.append([line for line in out.splitlines() if "--mount=type=cache" in line])
     assert mounts[0] and mounts[1] and mounts[0] != mounts[1]
     assert "id=pip-3.12-slim-bookworm" in mounts[0][0]
+
+
+def test_uwsgi_without_die_on_term_gets_a_stopsignal(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+    root = tree({
+        "requirements.txt": "uwsgi==2.0.31\n",
+        ".python-version": "3.12\n",
+        "pydocker-gen.toml": 'cmd = ["uwsgi", "--http-socket", ":8000", "--module", "app:app"]\n',
+    })
+    assert main(["generate", "--stdout", str(root)]) == 0
+    assert "\nSTOPSIGNAL SIGINT\n" in capsys.readouterr().out
+    (root / "pydocker-gen.toml").write_text('cmd = ["uwsgi", "--die-on-term", "--module", "app:app"]\n')
+    assert main(["generate", "--stdout", str(root)]) == 0
+    assert "STOPSIGNAL" not in capsys.readouterr().out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 
@@ -218,7 +219,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         env=tuple(env),
         cmd=tuple(cmd) if cmd is not None else None,
         port=port,
-        stopsignal=None,
+        stopsignal=_stopsignal(cmd, reasons),
         healthcheck=healthcheck,
         copy_app=(".",),
         writable=cfg.writable,
@@ -231,6 +232,20 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         reasons=tuple(reasons),
         warnings=tuple(warnings),
     )
+
+
+def _stopsignal(cmd: tuple[str, ...] | None, reasons: list[Reason]) -> str | None:
+    """uWSGI 2.0 reloads on SIGTERM (what `docker stop` sends) unless told --die-on-term."""
+    if cmd and Path(cmd[0]).name == "uwsgi" and "--die-on-term" not in cmd:
+        reasons.append(
+            Reason(
+                topic="stopsignal",
+                decision="SIGINT",
+                why="uWSGI reloads on SIGTERM; SIGINT stops it",
+            )
+        )
+        return "SIGINT"
+    return None
 
 
 def _is_public(url: str) -> bool:

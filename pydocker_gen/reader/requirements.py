@@ -81,11 +81,11 @@ def check_url_credentials(url: str, where: str, line: int | None = None) -> None
 def read(root: Path, top: str) -> RequirementsSet:
     """Read ``top`` (relative to ``root``) and everything it includes."""
     result = RequirementsSet()
-    _read_file(root, top, result, constraint=False)
+    _read_file(root, top, result)
     return result
 
 
-def _read_file(root: Path, rel: str, result: RequirementsSet, *, constraint: bool) -> None:
+def _read_file(root: Path, rel: str, result: RequirementsSet) -> None:
     if rel in result.files:
         return
     path = root / rel
@@ -96,16 +96,14 @@ def _read_file(root: Path, rel: str, result: RequirementsSet, *, constraint: boo
         raise UserError(rel, "is outside the project, so it is not in the build context.")
     result.files.append(rel)
     for number, line in _logical_lines(path.read_text(encoding="utf-8")):
-        _read_line(root, rel, number, line, result, constraint=constraint)
+        _read_line(root, rel, number, line, result)
 
 
 def _include_target(rel: str, target: str) -> str:
     return (Path(rel).parent / target).as_posix()
 
 
-def _read_line(
-    root: Path, rel: str, number: int, line: str, result: RequirementsSet, *, constraint: bool
-) -> None:
+def _read_line(root: Path, rel: str, number: int, line: str, result: RequirementsSet) -> None:
     where = f"line {number}"
     if not line.startswith("-"):
         _add_requirement(rel, where, line, result)
@@ -130,7 +128,7 @@ def _read_line(
             if target not in result.files:
                 result.files.append(target)
             return
-        _read_file(root, target, result, constraint=constraint)
+        _read_file(root, target, result)
         return
     if option in ("-i", "--index-url", "--extra-index-url"):
         check_url_credentials(value, rel, number)
