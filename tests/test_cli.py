@@ -85,8 +85,19 @@ def test_plan_json_has_the_documented_keys(tree: Tree, capsys: pytest.CaptureFix
     root = tree(FLASK)
     assert main(["plan", "--json", str(root)]) == 0
     data = json.loads(capsys.readouterr().out)
-    for key in ("python", "base_image", "installer", "lockfile", "builder", "compile",
-                "build_packages", "runtime_packages", "cmd", "port", "warnings"):
+    for key in (
+        "python",
+        "base_image",
+        "installer",
+        "lockfile",
+        "builder",
+        "compile",
+        "build_packages",
+        "runtime_packages",
+        "cmd",
+        "port",
+        "warnings",
+    ):
         assert key in data
     assert data["python"] == "3.12"
     assert data["installer"] == "pip"
@@ -119,7 +130,11 @@ def test_plan_explains_itself(tree: Tree, capsys: pytest.CaptureFixture[str]) ->
         ({"Pipfile": "[packages]\nsix = '*'\n"}, "error: Pipfile: has no Pipfile.lock beside it"),
         ({"README": "nothing here"}, "has no Python project files"),
         (
-            {"requirements.txt": "flask==3\n", ".python-version": "3.12\n", "runtime.txt": "python-3.11.4\n"},
+            {
+                "requirements.txt": "flask==3\n",
+                ".python-version": "3.12\n",
+                "runtime.txt": "python-3.11.4\n",
+            },
             "error: .python-version: pins Python 3.12 (.python-version) but runtime.txt pins Python 3.11",
         ),
     ],
@@ -179,9 +194,9 @@ def test_existing_dockerignore_lines_are_kept(tree: Tree) -> None:
 @pytest.mark.parametrize(
     ("pyproject", "lock", "command"),
     [
-        ('[tool.uv]\npackage = false\n', "uv.lock", "uv lock"),
-        ('[tool.poetry]\npackage-mode = false\n', "poetry.lock", "poetry lock"),
-        ('[tool.pdm]\ndistribution = false\n', "pdm.lock", "pdm lock"),
+        ("[tool.uv]\npackage = false\n", "uv.lock", "uv lock"),
+        ("[tool.poetry]\npackage-mode = false\n", "poetry.lock", "poetry lock"),
+        ("[tool.pdm]\ndistribution = false\n", "pdm.lock", "pdm lock"),
     ],
 )
 def test_manifest_without_lock_names_the_command_and_can_proceed_unlocked(
@@ -199,7 +214,9 @@ def test_manifest_without_lock_names_the_command_and_can_proceed_unlocked(
     assert any(f"No {lock}" in w for w in data["warnings"])
 
 
-def test_cache_mounts_are_separate_per_base_image(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_mounts_are_separate_per_base_image(
+    tree: Tree, capsys: pytest.CaptureFixture[str]
+) -> None:
     # A wheel compiled against one release's glibc must not be reused by another release.
     root = tree({**FLASK, "requirements.txt": "psycopg2==2.9.11\n"})
     mounts = []
@@ -211,14 +228,20 @@ def test_cache_mounts_are_separate_per_base_image(tree: Tree, capsys: pytest.Cap
     assert "id=pip-3.12-slim-bookworm" in mounts[0][0]
 
 
-def test_uwsgi_without_die_on_term_gets_a_stopsignal(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
-    root = tree({
-        "requirements.txt": "uwsgi==2.0.31\n",
-        ".python-version": "3.12\n",
-        "pydocker-gen.toml": 'cmd = ["uwsgi", "--http-socket", ":8000", "--module", "app:app"]\n',
-    })
+def test_uwsgi_without_die_on_term_gets_a_stopsignal(
+    tree: Tree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tree(
+        {
+            "requirements.txt": "uwsgi==2.0.31\n",
+            ".python-version": "3.12\n",
+            "pydocker-gen.toml": 'cmd = ["uwsgi", "--http-socket", ":8000", "--module", "app:app"]\n',
+        }
+    )
     assert main(["generate", "--stdout", str(root)]) == 0
     assert "\nSTOPSIGNAL SIGINT\n" in capsys.readouterr().out
-    (root / "pydocker-gen.toml").write_text('cmd = ["uwsgi", "--die-on-term", "--module", "app:app"]\n')
+    (root / "pydocker-gen.toml").write_text(
+        'cmd = ["uwsgi", "--die-on-term", "--module", "app:app"]\n'
+    )
     assert main(["generate", "--stdout", str(root)]) == 0
     assert "STOPSIGNAL" not in capsys.readouterr().out

@@ -19,18 +19,32 @@ Tree = Callable[[Mapping[str, str]], Path]
             ("uvicorn", "main:api", "--host", "0.0.0.0", "--port", "8000"),
         ),
         (
-            {"src/shop/__init__.py": "", "src/shop/app.py": "import flask\napp = flask.Flask(__name__)\n"},
+            {
+                "src/shop/__init__.py": "",
+                "src/shop/app.py": "import flask\napp = flask.Flask(__name__)\n",
+            },
             {"flask", "gunicorn"},
             ("gunicorn", "--bind", "0.0.0.0:8000", "shop.app:app"),
         ),
         (
             {"wsgi.py": "def application(environ, start_response):\n    return []\n"},
             {"uwsgi"},
-            ("uwsgi", "--http-socket", ":8000", "--master", "--die-on-term",
-             "--wsgi-file", "wsgi.py", "--callable", "application"),
+            (
+                "uwsgi",
+                "--http-socket",
+                ":8000",
+                "--master",
+                "--die-on-term",
+                "--wsgi-file",
+                "wsgi.py",
+                "--callable",
+                "application",
+            ),
         ),
         (
-            {"Procfile": "release: python manage.py migrate\nweb: gunicorn app:app -b 0.0.0.0:$PORT\n"},
+            {
+                "Procfile": "release: python manage.py migrate\nweb: gunicorn app:app -b 0.0.0.0:$PORT\n"
+            },
             {"gunicorn"},
             ("gunicorn", "app:app", "-b", "0.0.0.0:8000"),
         ),
@@ -48,21 +62,31 @@ Tree = Callable[[Mapping[str, str]], Path]
             {"starlette", "granian"},
             ("granian", "--interface", "asgi", "--host", "0.0.0.0", "--port", "8000", "app:app"),
         ),
-        ({"src/tool/__init__.py": "", "src/tool/__main__.py": "print(1)\n"}, set(), ("python", "-m", "tool")),
+        (
+            {"src/tool/__init__.py": "", "src/tool/__main__.py": "print(1)\n"},
+            set(),
+            ("python", "-m", "tool"),
+        ),
     ],
 )
-def test_detects_command(tree: Tree, files: Mapping[str, str], deps: set[str], cmd: tuple[str, ...]) -> None:
+def test_detects_command(
+    tree: Tree, files: Mapping[str, str], deps: set[str], cmd: tuple[str, ...]
+) -> None:
     app = entrypoint.detect(tree(files), deps, {})
     assert app.cmd == cmd
     assert "migrate" not in " ".join(app.cmd or ())
 
 
 def test_app_without_server_has_no_command_but_says_why(tree: Tree) -> None:
-    app = entrypoint.detect(tree({"app.py": "from flask import Flask\napp = Flask(__name__)\n"}), {"flask"}, {})
+    app = entrypoint.detect(
+        tree({"app.py": "from flask import Flask\napp = Flask(__name__)\n"}), {"flask"}, {}
+    )
     assert app.cmd is None
     assert "no server" in app.reason
 
 
 def test_procfile_port_hint(tree: Tree) -> None:
-    app = entrypoint.detect(tree({"Procfile": "web: hypercorn main:app --bind 0.0.0.0:9000\n"}), set(), {})
+    app = entrypoint.detect(
+        tree({"Procfile": "web: hypercorn main:app --bind 0.0.0.0:9000\n"}), set(), {}
+    )
     assert app.port == 9000

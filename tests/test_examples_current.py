@@ -14,8 +14,14 @@ PROJECTS = sorted(p for p in EXAMPLES.iterdir() if (p / "verify").is_file())
 
 def test_examples_exist() -> None:
     names = {p.name for p in PROJECTS}
-    assert {"pipenv-uwsgi", "requirements-psycopg2", "poetry-fastapi", "uv-flask",
-            "pdm-starlette", "pylock-flask"} <= names
+    assert {
+        "pipenv-uwsgi",
+        "requirements-psycopg2",
+        "poetry-fastapi",
+        "uv-flask",
+        "pdm-starlette",
+        "pylock-flask",
+    } <= names
 
 
 @pytest.mark.parametrize("example", PROJECTS, ids=[p.name for p in PROJECTS])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import shutil
 import tomllib
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,13 @@ CASES = [
     ("pipenv-basic", "Pipfile.lock"),
     ("uv-package", "pyproject.toml"),
 ]
-WRONG = st.one_of(st.integers(), st.text(max_size=5), st.booleans(), st.lists(st.integers(), max_size=2),
-                  st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+WRONG = st.one_of(
+    st.integers(),
+    st.text(max_size=5),
+    st.booleans(),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 
 def _paths(data: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -46,10 +50,16 @@ def _dump_toml(data: Any) -> str:
 
 
 @pytest.mark.parametrize(("project", "name"), CASES)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(choice=st.integers(min_value=0), value=WRONG)
 def test_a_wrong_value_anywhere_is_a_user_error(
-    tmp_path_factory: pytest.TempPathFactory, project: str, name: str, choice: int, value: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    project: str,
+    name: str,
+    choice: int,
+    value: Any,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     root = tmp_path_factory.mktemp("fuzz") / project

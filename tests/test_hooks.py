@@ -24,11 +24,21 @@ def test_hooks_run_the_cli_without_filenames() -> None:
 @pytest.mark.parametrize(
     ("path", "triggers"),
     [
-        ("uv.lock", True), ("sub/poetry.lock", True), ("Pipfile.lock", True), ("pdm.lock", True),
-        ("pylock.toml", True), ("pylock.prod.toml", True), ("requirements-dev.txt", True),
-        ("requirements.in", True), (".python-version", True), ("pyproject.toml", True),
-        ("Dockerfile", True), ("pydocker-gen.toml", True),
-        ("app.py", False), ("README.md", False), ("docs/requirements.md", False),
+        ("uv.lock", True),
+        ("sub/poetry.lock", True),
+        ("Pipfile.lock", True),
+        ("pdm.lock", True),
+        ("pylock.toml", True),
+        ("pylock.prod.toml", True),
+        ("requirements-dev.txt", True),
+        ("requirements.in", True),
+        (".python-version", True),
+        ("pyproject.toml", True),
+        ("Dockerfile", True),
+        ("pydocker-gen.toml", True),
+        ("app.py", False),
+        ("README.md", False),
+        ("docs/requirements.md", False),
     ],
 )
 def test_hooks_trigger_on_dependency_files(path: str, triggers: bool) -> None:

@@ -19,15 +19,48 @@ Tree = Callable[[Mapping[str, str]], Path]
 @pytest.mark.parametrize(
     ("project", "debian", "compile", "build", "runtime"),
     [
-        (EXAMPLES / "pipenv-uwsgi", "trixie", ["uwsgi"], ["gcc", "libc6-dev", "libpcre2-dev", "libssl-dev"], []),
-        (EXAMPLES / "requirements-psycopg2", "trixie", ["psycopg2"], ["gcc", "libc6-dev", "libpq-dev"], ["libpq5"]),
-        (EXAMPLES / "native-mysqlclient", "trixie", ["mysqlclient"],
-         ["default-libmysqlclient-dev", "gcc", "libc6-dev", "pkg-config"], ["libmariadb3"]),
-        (EXAMPLES / "native-python-ldap", "bookworm", ["python-ldap"],
-         ["gcc", "libc6-dev", "libldap-dev", "libsasl2-dev"], ["libldap-2.5-0", "libsasl2-2"]),
-        (EXAMPLES / "native-python-ldap", "trixie", ["python-ldap"],
-         ["gcc", "libc6-dev", "libldap-dev", "libsasl2-dev"], ["libldap2", "libsasl2-2"]),
-        (EXAMPLES / "native-pycairo", "trixie", ["pycairo"], ["gcc", "libc6-dev", "libcairo2-dev", "pkg-config"], ["libcairo2"]),
+        (
+            EXAMPLES / "pipenv-uwsgi",
+            "trixie",
+            ["uwsgi"],
+            ["gcc", "libc6-dev", "libpcre2-dev", "libssl-dev"],
+            [],
+        ),
+        (
+            EXAMPLES / "requirements-psycopg2",
+            "trixie",
+            ["psycopg2"],
+            ["gcc", "libc6-dev", "libpq-dev"],
+            ["libpq5"],
+        ),
+        (
+            EXAMPLES / "native-mysqlclient",
+            "trixie",
+            ["mysqlclient"],
+            ["default-libmysqlclient-dev", "gcc", "libc6-dev", "pkg-config"],
+            ["libmariadb3"],
+        ),
+        (
+            EXAMPLES / "native-python-ldap",
+            "bookworm",
+            ["python-ldap"],
+            ["gcc", "libc6-dev", "libldap-dev", "libsasl2-dev"],
+            ["libldap-2.5-0", "libsasl2-2"],
+        ),
+        (
+            EXAMPLES / "native-python-ldap",
+            "trixie",
+            ["python-ldap"],
+            ["gcc", "libc6-dev", "libldap-dev", "libsasl2-dev"],
+            ["libldap2", "libsasl2-2"],
+        ),
+        (
+            EXAMPLES / "native-pycairo",
+            "trixie",
+            ["pycairo"],
+            ["gcc", "libc6-dev", "libcairo2-dev", "pkg-config"],
+            ["libcairo2"],
+        ),
         (EXAMPLES / "native-python-magic", "bookworm", [], [], ["libmagic1"]),
         (EXAMPLES / "native-python-magic", "trixie", [], [], ["libmagic1t64"]),
         (EXAMPLES / "native-lxml", "trixie", [], [], []),
@@ -53,7 +86,9 @@ def test_extras_and_platforms_from_a_real_uv_lock() -> None:
     both = plan(inspect(project), Options(platforms=("linux/amd64", "linux/arm64")))
     assert list(both.compile) == ["psycopg-c", "pysqlite3"]
     assert "libsqlite3-dev" in both.build_packages
-    assert any(r.topic == "platforms: pysqlite3" and "aarch64 only" in r.decision for r in both.reasons)
+    assert any(
+        r.topic == "platforms: pysqlite3" and "aarch64 only" in r.decision for r in both.reasons
+    )
 
 
 def test_no_compiler_when_every_package_has_a_wheel() -> None:
@@ -69,7 +104,9 @@ def test_no_compiler_when_every_package_has_a_wheel() -> None:
         ("psycopg==3.2.10\npsycopg-binary==3.2.10\n", []),
     ],
 )
-def test_psycopg_needs_libpq_unless_binary(tree: Tree, requirements: str, runtime: list[str]) -> None:
+def test_psycopg_needs_libpq_unless_binary(
+    tree: Tree, requirements: str, runtime: list[str]
+) -> None:
     root = tree({"requirements.txt": requirements, ".python-version": "3.12\n"})
     assert list(plan(inspect(root)).runtime_packages) == runtime
 

@@ -17,8 +17,17 @@ def test_new_project_is_locked_and_its_dockerfile_current(
     assert shutil.which("uv"), "uv is a test dependency"
     monkeypatch.setenv("UV_PYTHON_DOWNLOADS", "never")
     monkeypatch.chdir(tmp_path)
-    args = ["new", str(tmp_path), "--no-input", "--set", "python=3.11",
-            "--set", f"framework={framework}", "--set", "project_name=Shop Api"]
+    args = [
+        "new",
+        str(tmp_path),
+        "--no-input",
+        "--set",
+        "python=3.11",
+        "--set",
+        f"framework={framework}",
+        "--set",
+        "project_name=Shop Api",
+    ]
     assert main(args) == 0
     project = tmp_path / "shop-api"
     assert (project / "uv.lock").is_file()

@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -18,17 +19,24 @@ HASH = "a" * 64
 
 
 class Index(http.server.BaseHTTPRequestHandler):
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's API
+    def do_GET(self) -> None:
         Index.requests.append(self.path)
         if self.path != "/simple/fancy-ext/" or "pypi.simple.v1+json" not in self.headers["Accept"]:
             self.send_error(404)
             return
-        body = json.dumps({"files": [
-            {"filename": "fancy_ext-1.0.tar.gz", "hashes": {"sha256": HASH}},
-            {"filename": "fancy_ext-1.0-cp312-cp312-win_amd64.whl", "hashes": {"sha256": "b" * 64}},
-        ]}).encode()
+        body = json.dumps(
+            {
+                "files": [
+                    {"filename": "fancy_ext-1.0.tar.gz", "hashes": {"sha256": HASH}},
+                    {
+                        "filename": "fancy_ext-1.0-cp312-cp312-win_amd64.whl",
+                        "hashes": {"sha256": "b" * 64},
+                    },
+                ]
+            }
+        ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
         self.end_headers()
@@ -51,7 +59,9 @@ def test_online_lookup_is_recorded_and_used_offline(
     tree: Tree, index: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    root = tree({"requirements.txt": f"fancy-ext==1.0 --hash=sha256:{HASH}\n", ".python-version": "3.12\n"})
+    root = tree(
+        {"requirements.txt": f"fancy-ext==1.0 --hash=sha256:{HASH}\n", ".python-version": "3.12\n"}
+    )
     before = plan(inspect(root))
     assert before.compile == ()  # unknown, hash-only: assumed to have a wheel
 
@@ -75,6 +85,8 @@ def test_unreachable_index_is_a_warning_not_a_failure(
 ) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     root = tree({"requirements.txt": f"fancy-ext==1.0 --hash=sha256:{HASH}\n"})
-    learned, problems = online.look_up(root, inspect(root).packages, index="http://127.0.0.1:9/simple", timeout=2)
+    learned, problems = online.look_up(
+        root, inspect(root).packages, index="http://127.0.0.1:9/simple", timeout=2
+    )
     assert learned == 0 and problems and problems[0].startswith("fancy-ext:")
     assert not (root / online.RECORD).exists()

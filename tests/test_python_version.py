@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -34,18 +35,25 @@ def test_pins(tree: Tree, files: Mapping[str, str], python: str, source: str) ->
 
 
 def test_range_picks_newest_allowed(tree: Tree) -> None:
-    root = tree({**REQ, "pyproject.toml": '[project]\nname="x"\nversion="1"\nrequires-python=">=3.10,<3.13"\n'})
+    root = tree(
+        {
+            **REQ,
+            "pyproject.toml": '[project]\nname="x"\nversion="1"\nrequires-python=">=3.10,<3.13"\n',
+        }
+    )
     the_plan = plan(inspect(root))
     assert the_plan.python == "3.12"
     assert any(r.topic == "python" and "newest CPython allowed" in r.why for r in the_plan.reasons)
 
 
 def test_pin_outside_range_names_both(tree: Tree) -> None:
-    root = tree({
-        **REQ,
-        ".python-version": "3.10\n",
-        "pyproject.toml": '[project]\nname="x"\nversion="1"\nrequires-python=">=3.11"\n',
-    })
+    root = tree(
+        {
+            **REQ,
+            ".python-version": "3.10\n",
+            "pyproject.toml": '[project]\nname="x"\nversion="1"\nrequires-python=">=3.11"\n',
+        }
+    )
     with pytest.raises(UserError) as info:
         inspect(root)
     text = str(info.value)
@@ -54,14 +62,19 @@ def test_pin_outside_range_names_both(tree: Tree) -> None:
 
 
 def test_not_a_version(tree: Tree) -> None:
-    with pytest.raises(UserError, match="'pypy3.10' is not a CPython 3 version"):
+    with pytest.raises(UserError, match=re.escape("'pypy3.10' is not a CPython 3 version")):
         inspect(tree({**REQ, ".python-version": "pypy3.10\n"}))
 
 
 _OPS = st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~="])
 _SPEC = st.builds(
-    lambda op, minor, patch, star: f"{op}3.{minor}" + (".*" if star and op in ("==", "!=") else f".{patch}"),
-    _OPS, st.integers(9, 14), st.integers(0, 40), st.booleans(),
+    lambda op, minor, patch, star: (
+        f"{op}3.{minor}" + (".*" if star and op in ("==", "!=") else f".{patch}")
+    ),
+    _OPS,
+    st.integers(9, 14),
+    st.integers(0, 40),
+    st.booleans(),
 )
 
 

@@ -13,18 +13,20 @@ Tree = Callable[[Mapping[str, str]], Path]
 
 
 def test_includes_constraints_markers_hashes(tree: Tree) -> None:
-    root = tree({
-        "requirements.txt": (
-            "-r requirements/base.txt\n"
-            "-c constraints.txt\n"
-            "requests[socks]==2.32.3 \\\n"
-            "    --hash=sha256:aaa \\\n"
-            "    --hash=sha256:bbb\n"
-            'importlib-metadata==8.7.1 ; python_version < "3.10"  # old Pythons\n'
-        ),
-        "requirements/base.txt": "--index-url https://pypi.org/simple\nsix==1.16.0 --hash=sha256:ccc\n",
-        "constraints.txt": "urllib3<3\n",
-    })
+    root = tree(
+        {
+            "requirements.txt": (
+                "-r requirements/base.txt\n"
+                "-c constraints.txt\n"
+                "requests[socks]==2.32.3 \\\n"
+                "    --hash=sha256:aaa \\\n"
+                "    --hash=sha256:bbb\n"
+                'importlib-metadata==8.7.1 ; python_version < "3.10"  # old Pythons\n'
+            ),
+            "requirements/base.txt": "--index-url https://pypi.org/simple\nsix==1.16.0 --hash=sha256:ccc\n",
+            "constraints.txt": "urllib3<3\n",
+        }
+    )
     result = requirements.read(root, "requirements.txt")
     assert result.files == ["requirements.txt", "requirements/base.txt", "constraints.txt"]
     by_name = {p.name: p for p in result.packages}
@@ -38,13 +40,15 @@ def test_includes_constraints_markers_hashes(tree: Tree) -> None:
 
 
 def test_unpinned_and_direct_references(tree: Tree) -> None:
-    root = tree({
-        "requirements.txt": (
-            "flask>=3\n"
-            "markupsafe @ git+https://github.com/pallets/markupsafe@3.0.2\n"
-            "six @ https://files.example/six-1.17.0-py2.py3-none-any.whl#sha256=abc\n"
-        )
-    })
+    root = tree(
+        {
+            "requirements.txt": (
+                "flask>=3\n"
+                "markupsafe @ git+https://github.com/pallets/markupsafe@3.0.2\n"
+                "six @ https://files.example/six-1.17.0-py2.py3-none-any.whl#sha256=abc\n"
+            )
+        }
+    )
     result = requirements.read(root, "requirements.txt")
     by_name = {p.name: p for p in result.packages}
     assert by_name["flask"].version is None

@@ -30,11 +30,13 @@ a = 2
 
 
 def test_fresh_project_lifecycle(tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
-    root = tree({
-        "requirements.txt": "flask==3.1.3\ngunicorn==23.0.0\n",
-        ".python-version": "3.12\n",
-        "app.py": "from flask import Flask\napp = Flask(__name__)\n",
-    })
+    root = tree(
+        {
+            "requirements.txt": "flask==3.1.3\ngunicorn==23.0.0\n",
+            ".python-version": "3.12\n",
+            "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+        }
+    )
     assert main(["init", "--yes", str(root)]) == 0
     assert (root / "pydocker-gen.toml").is_file()
     first = (root / "Dockerfile").read_bytes()
@@ -80,7 +82,7 @@ def test_init_asks_on_a_tty_and_keeps_pyproject_layout(
     assert main(["init", str(root)]) == 0
     text = (root / "pyproject.toml").read_text()
     assert text.startswith(PYPROJECT)  # every comment, key and order kept
-    assert '[tool.pydocker-gen]' in text
+    assert "[tool.pydocker-gen]" in text
     assert 'cmd = ["python", "-m", "svc", "--serve"]' in text
     assert "port = 8123" in text
     dockerfile = (root / "Dockerfile").read_text()

@@ -43,7 +43,9 @@ def test_code_change_reuses_dependency_layers_and_lock_change_reruns_install(
     code_change = step_cache(builder.build(ctx, unique_tag).log)
     install = _install_step(code_change)
     assert install[1], f"dependency install reran after a code-only change: {install[0]}"
-    before_code = code_change[: next(i for i, s in enumerate(code_change) if s[0].startswith("COPY . "))]
+    before_code = code_change[
+        : next(i for i, s in enumerate(code_change) if s[0].startswith("COPY . "))
+    ]
     assert all(cached for step, cached in before_code if not step.startswith("FROM ")), before_code
     rerun = [s for s, cached in code_change if not cached]
     print(f"code-only change: {len(rerun)} of {len(code_change)} steps rerun: {rerun}")
@@ -65,5 +67,7 @@ def test_step_parser_reads_both_formats() -> None:
         ("COPY uv.lock ./", True),
         ("RUN uv sync --no-install-project", False),
     ]
-    kit = "#5 [builder 2/3] COPY uv.lock ./\n#5 CACHED\n#6 [builder 3/3] RUN uv sync\n#6 DONE 1.0s\n"
+    kit = (
+        "#5 [builder 2/3] COPY uv.lock ./\n#5 CACHED\n#6 [builder 3/3] RUN uv sync\n#6 DONE 1.0s\n"
+    )
     assert step_cache(kit) == [("COPY uv.lock ./", True), ("RUN uv sync", False)]

@@ -40,7 +40,15 @@ def test_secret_mount_and_no_credential_in_any_layer(
     builder.build(ctx, unique_tag + "-builder", target="builder", secrets={"netrc": netrc})
     try:
         for tag in (unique_tag, unique_tag + "-builder"):
-            proc = builder.run(tag, ["sh", "-c", f"grep -rl --exclude-dir=proc --exclude-dir=sys {SECRET} / 2>/dev/null; test ! -s /root/.netrc"], user="0")
+            proc = builder.run(
+                tag,
+                [
+                    "sh",
+                    "-c",
+                    f"grep -rl --exclude-dir=proc --exclude-dir=sys {SECRET} / 2>/dev/null; test ! -s /root/.netrc",
+                ],
+                user="0",
+            )
             assert SECRET not in proc.stdout, f"credential found in {tag}: {proc.stdout}"
             assert proc.returncode == 0, f"/root/.netrc left in {tag}"
             config = builder.image_config(tag)
