@@ -93,7 +93,7 @@ def cmd_new(args: argparse.Namespace) -> int:
         context[key] = value
     from pydocker_gen import new as new_project
 
-    path = new_project.create(args.dir, context, no_input=args.no_input or not sys.stdin.isatty())
+    path = new_project.create(args.dir, context, no_input=args.no_input or not _tty())
     print(f"created {path}")
     return EXIT_OK
 
@@ -292,7 +292,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     _, the_plan = _plan(args)
     _explain(the_plan)
     answers: dict[str, object] = {}
-    interactive = not args.yes and sys.stdin.isatty()
+    interactive = not args.yes and _tty()
     if the_plan.cmd is None and interactive:
         text = input("Command that starts the application (empty: none): ").strip()
         if text:
@@ -310,6 +310,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     args.stdout = False
     args.force = True
     return cmd_generate(args)
+
+
+def _tty() -> bool:
+    """Ask questions only of a person at a terminal (CI may run with no stdin at all)."""
+    return sys.stdin is not None and sys.stdin.isatty()
 
 
 def _print_warnings(the_plan: Plan, stream: object = None) -> None:
