@@ -239,6 +239,10 @@ _CHOICES = {
     "backend": ("pip", "uv"),
 }
 _PLATFORM = re.compile(r"^linux/(amd64|arm64)$")
+_DEBIAN_PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9]+)?$")
+_VERSION = re.compile(r"^[0-9][A-Za-z0-9.+!-]*$")
+_URL_PATH = re.compile(r"^/[A-Za-z0-9._~/%?=&-]*$")
+_WORKDIR = re.compile(r"^/[A-Za-z0-9._/-]*$")
 _SECRET_ID = re.compile(r"^[A-Za-z0-9_.-]+$")
 _IMAGE = re.compile(r"^[a-z0-9./:@_-]+$")
 
@@ -282,6 +286,14 @@ def _strs(value: object) -> tuple[str, ...]:
 
 
 def _build(flat: Mapping[str, Any], source: str) -> Config:
+    for name, value in flat.get("env", {}).items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            problems.append(f"'env' names must be variable names, not {name!r}")
+        if any(ord(c) < 32 for c in value):
+            problems.append(f"'env.{name}' must be one line without control characters")
+    for key in ("cmd", "steps.before_deps", "steps.after_deps", "steps.final"):
+        if any("\n" in item or "\r" in item for item in flat.get(key, [])):
+            problems.append(f"{key!r} entries must be single lines")
     health = flat.get("healthcheck")
     return Config(
         source=source,
@@ -328,8 +340,19 @@ def _semantic_problems(flat: Mapping[str, Any]) -> list[str]:  # noqa: C901 - on
         problems.append(f"'port' must be between 1 and 65535, not {flat['port']}")
     if "uid" in flat and not 1 <= flat["uid"] <= 2**31 - 1:
         problems.append(f"'uid' must be a non-root id (1 or more), not {flat['uid']}")
-    if "workdir" in flat and not flat["workdir"].startswith("/"):
+    if "workdir" in flat and not _WORKDIR.match(flat["workdir"]):
         problems.append(f"'workdir' must be an absolute path, not {flat['workdir']!r}")
+    # These reach RUN lines as they are: only names Debian and PyPI could mean are accepted.
+    for key in ("packages.build", "packages.runtime"):
+        for name in flat.get(key, []):
+            if not _DEBIAN_PACKAGE.match(name):
+                problems.append(f"{key!r} entries must be Debian package names, not {name!r}")
+    for tool, version in flat.get("tools", {}).items():
+        if not _VERSION.match(version):
+            problems.append(f"'tools.{tool}' must be a version like \"1.2.3\", not {version!r}")
+    health = flat.get("healthcheck")
+    if isinstance(health, str) and not _URL_PATH.match(health):
+        problems.append(f"'healthcheck' must be a URL path like \"/health\", not {health!r}")
     if "cmd" in flat and not flat["cmd"]:
         problems.append("'cmd' must not be empty")
     if "user" in flat and not re.fullmatch(r"[a-z_][a-z0-9_-]{0,30}", flat["user"]):

@@ -178,6 +178,20 @@ def test_key_takes_effect(key: str, tree: Tree, capsys: pytest.CaptureFixture[st
         ({"writable": ["../etc"]}, "'writable' entries must be paths inside workdir"),
         ({"tools": {"pip": "1"}}, "'tools' knows pipenv"),
         ({"healthcheck": 3}, "'healthcheck' must be true, false, a URL path or a command list"),
+        ({"healthcheck": "/x'); import os"}, "'healthcheck' must be a URL path"),
+        (
+            {"packages": {"build": ["libpq-dev; rm -rf /"]}},
+            "'packages.build' entries must be Debian package names",
+        ),
+        (
+            {"packages": {"runtime": ["$(id)"]}},
+            "'packages.runtime' entries must be Debian package names",
+        ),
+        ({"tools": {"uv": "0.9 && curl x"}}, "'tools.uv' must be a version"),
+        ({"workdir": "/srv/my app"}, "'workdir' must be an absolute path"),
+        ({"env": {"A B": "x"}}, "'env' names must be variable names"),
+        ({"env": {"A": "x\nRUN evil"}}, "'env.A' must be one line"),
+        ({"steps": {"final": ["echo a\nRUN evil"]}}, "'steps.final' entries must be single lines"),
     ],
 )
 def test_invalid_values_name_the_key_and_type(table: dict[str, object], message: str) -> None:
