@@ -286,14 +286,6 @@ def _strs(value: object) -> tuple[str, ...]:
 
 
 def _build(flat: Mapping[str, Any], source: str) -> Config:
-    for name, value in flat.get("env", {}).items():
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            problems.append(f"'env' names must be variable names, not {name!r}")
-        if any(ord(c) < 32 for c in value):
-            problems.append(f"'env.{name}' must be one line without control characters")
-    for key in ("cmd", "steps.before_deps", "steps.after_deps", "steps.final"):
-        if any("\n" in item or "\r" in item for item in flat.get(key, [])):
-            problems.append(f"{key!r} entries must be single lines")
     health = flat.get("healthcheck")
     return Config(
         source=source,
@@ -350,6 +342,14 @@ def _semantic_problems(flat: Mapping[str, Any]) -> list[str]:  # noqa: C901 - on
     for tool, version in flat.get("tools", {}).items():
         if not _VERSION.match(version):
             problems.append(f"'tools.{tool}' must be a version like \"1.2.3\", not {version!r}")
+    for name, value in flat.get("env", {}).items():
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            problems.append(f"'env' names must be variable names, not {name!r}")
+        if any(ord(c) < 32 for c in value):
+            problems.append(f"'env.{name}' must be one line without control characters")
+    for key in ("cmd", "steps.before_deps", "steps.after_deps", "steps.final"):
+        if any("\n" in item or "\r" in item for item in flat.get(key, [])):
+            problems.append(f"{key!r} entries must be single lines")
     health = flat.get("healthcheck")
     if isinstance(health, str) and not _URL_PATH.match(health):
         problems.append(f"'healthcheck' must be a URL path like \"/health\", not {health!r}")
