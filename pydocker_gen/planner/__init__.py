@@ -97,7 +97,8 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     )
     reasons.append(Reason(topic="debian", decision=debian, why=why))
 
-    python, why = _choose_python(facts, debian, platforms)
+    assessed: dict[str, list[tuple[str, native.Need]]] = {}  # per Python, computed once
+    python, why = _choose_python(facts, debian, platforms, assessed)
     reasons.append(Reason(topic="python", decision=python, why=why))
     if python not in PYTHONS:
         warnings.append(
@@ -108,7 +109,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     why = f"{cfg.source}: base_image; " if cfg.base_image else ""
     reasons.append(Reason(topic="base_image", decision=base_image, why=why + NOT_ALPINE))
 
-    needs = _needs(facts, python, debian, platforms)
+    needs = assessed.get(python) or _needs(facts, python, debian, platforms)
     compiled, build_needed, runtime_needed, unknown = _summarise(needs, debian)
     build_packages = tuple(sorted(set(build_needed) | set(cfg.build_packages)))
     runtime_packages = tuple(sorted(set(runtime_needed) | set(cfg.runtime_packages)))
@@ -281,7 +282,12 @@ def _healthcheck(
     return ("python", "-c", probe)
 
 
-def _choose_python(facts: ProjectFacts, debian: str, platforms: Iterable[str]) -> tuple[str, str]:
+def _choose_python(
+    facts: ProjectFacts,
+    debian: str,
+    platforms: Iterable[str],
+    assessed: dict[str, list[tuple[str, native.Need]]],
+) -> tuple[str, str]:
     pin = facts.python
     if pin.pin is not None:
         return pin.pin, f"pinned by {pin.pin_source}"
@@ -290,10 +296,9 @@ def _choose_python(facts: ProjectFacts, debian: str, platforms: Iterable[str]) -
     if not candidates:
         return PYTHONS[-1], f"no maintained CPython satisfies {pin.range!r}; newest chosen"
     # Newest first; keep the one that compiles the fewest packages.
-    scored = [
-        (sum(n.compiles for _, n in _needs(facts, p, debian, platforms)), p)
-        for p in reversed(candidates)
-    ]
+    for p in candidates:
+        assessed[p] = _needs(facts, p, debian, platforms)
+    scored = [(sum(n.compiles for _, n in assessed[p]), p) for p in reversed(candidates)]
     best = min(scored, key=lambda s: s[0])
     where = f"{pin.range_source} {pin.range!r}" if pin.range else "no pin or range"
     compiles = (

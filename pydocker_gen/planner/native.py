@@ -127,10 +127,6 @@ def table() -> Table:
     return Table(toolchains=toolchains, glibc=glibc, packages=packages)  # type: ignore[arg-type]
 
 
-def releases() -> tuple[str, ...]:
-    return tuple(table().glibc)
-
-
 def arch_of(platform: str) -> str:
     """``linux/arm64`` -> ``aarch64``: the machine name wheels and markers use."""
     name = platform.removeprefix("linux/")
