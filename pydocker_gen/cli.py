@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydocker_gen import __version__
+from pydocker_gen import __version__, memo
 from pydocker_gen.dockerignore import excluded
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import ProjectFacts
@@ -67,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--force", action="store_true", help="replace a hand-edited Dockerfile")
     pl = add("plan", "show the decisions and their reasons")
     pl.add_argument("--json", action="store_true", help="one JSON object")
+    pl.add_argument(
+        "--no-cache",
+        action="store_true",
+        help=f"neither use nor record the memo of this plan (also {memo.OFF_ENV}=1)",
+    )
     add("check", "exit 1 (with a diff) when the Dockerfile is not what generate would write")
     ini = add("init", "first-time set-up: detect, plan and write the files")
     ini.add_argument("--force", action="store_true", help="move a hand-written Dockerfile aside")
@@ -332,9 +337,37 @@ COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def _memoized(argv: Sequence[str], args: argparse.Namespace) -> int:
+    """Run `plan` recording what it read and printed, for memo.py to answer next time."""
+    import contextlib
+    import io
+
+    from pydocker_gen import fs
+
+    out, err = io.StringIO(), io.StringIO()
+    code = EXIT_BUG
     try:
+        with (
+            fs.Recording() as rec,
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(err),
+        ):
+            code = COMMANDS[args.command](args)
+    finally:
+        sys.stdout.write(out.getvalue())
+        sys.stderr.write(err.getvalue())
+    if code == EXIT_OK:
+        memo.store(argv, rec.observed, out.getvalue(), err.getvalue(), code)
+    return code
+
+
+def main(argv: Sequence[str] | None = None, *, memoize: bool = False) -> int:
+    """``memoize``: record a `plan` run for memo.py (the console script asks for it)."""
+    raw = list(sys.argv[1:] if argv is None else argv)
+    args = _parser().parse_args(raw)
+    try:
+        if memoize and args.command == "plan" and memo.eligible(raw):
+            return _memoized(raw, args)
         return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

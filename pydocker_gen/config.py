@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 
 CONFIG_FILE = "pydocker-gen.toml"
@@ -412,9 +413,9 @@ def load(root: Path) -> Config:
     """Read the configuration of the project at ``root`` (defaults when there is none)."""
     pyproject = root / "pyproject.toml"
     standalone = root / CONFIG_FILE
-    if standalone.is_file():
+    if fs.is_file(standalone):
         return parse(read_toml(standalone, root), CONFIG_FILE)
-    if pyproject.is_file():
+    if fs.is_file(pyproject):
         data = read_toml(pyproject, root)
         check_pyproject_shape(data)
         table = data.get("tool", {}).get("pydocker-gen")
@@ -432,8 +433,9 @@ def read_toml(path: Path, root: Path) -> dict[str, Any]:
     """
     name = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     try:
-        stat = path.stat()
-        return _parse_toml(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        return _parse_toml(fs.read_bytes(path))
+    except UnicodeDecodeError as exc:
+        raise UserError(name, f"is not UTF-8 ({exc.reason} at byte {exc.start}).") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(name, f"is not valid TOML ({exc}).", fix="Fix the syntax.") from None
     except OSError as exc:
@@ -441,9 +443,9 @@ def read_toml(path: Path, root: Path) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=16)
-def _parse_toml(path: str, _mtime_ns: int, _size: int) -> dict[str, Any]:
-    with open(path, "rb") as f:  # noqa: PTH123 - the cache key is a plain string
-        return tomllib.load(f)
+def _parse_toml(data: bytes) -> dict[str, Any]:
+    # Keyed by content: the configuration and the readers share one parse of pyproject.toml.
+    return tomllib.loads(data.decode("utf-8"))
 
 
 def reference() -> str:

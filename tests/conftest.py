@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -15,6 +17,12 @@ GOLDEN = ROOT / "tests" / "golden"
 def generated_dockerfiles() -> list[Path]:
     """Every Dockerfile snapshot: golden fixtures and the examples' committed files."""
     return sorted([*GOLDEN.glob("fixtures/*/Dockerfile"), *EXAMPLES.glob("*/Dockerfile")])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The knowledge-table copy and plan memos go to a cache of the test session's own, never
+    # the developer's (subprocesses inherit it too).
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="pydocker-gen-test-cache-")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

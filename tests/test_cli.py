@@ -245,3 +245,24 @@ def test_uwsgi_without_die_on_term_gets_a_stopsignal(
     )
     assert main(["generate", "--stdout", str(root)]) == 0
     assert "STOPSIGNAL" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", [".python-version", "requirements.txt", "Procfile"])
+def test_a_file_that_is_not_utf8_is_named(
+    tree: Tree, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    root = tree(FLASK)
+    (root / name).write_bytes(b"\xff\xfe3.12\n")
+    assert main(["plan", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {name}: is not UTF-8 text (invalid start byte at byte 0).")
+    assert "Traceback" not in err
+
+
+def test_an_app_file_that_is_not_utf8_is_only_not_the_app(
+    tree: Tree, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tree({**FLASK, "app.py": ""})
+    (root / "app.py").write_bytes(b"\xff\xfe")
+    assert main(["plan", "--json", str(root)]) == 0
+    assert json.loads(capsys.readouterr().out)["cmd"] is None

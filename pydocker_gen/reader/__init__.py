@@ -8,10 +8,12 @@ warning.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 from pydocker_gen import config as config_mod
+from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Installer, ProjectFacts
 from pydocker_gen.reader import entrypoint, online, pyproject, requirements
@@ -31,8 +33,17 @@ REQUIREMENTS_FILE = "requirements.txt"
 
 def inspect(root: Path) -> ProjectFacts:
     """Read the project at ``root`` into ``ProjectFacts``."""
-    root = Path(root)
-    if not root.is_dir():
+    try:
+        return _inspect(Path(root))
+    except fs.NotText as exc:
+        name = os.path.relpath(exc.path, Path(root).absolute())
+        raise UserError(
+            name, f"is not UTF-8 text ({exc.detail}).", fix="Save it as UTF-8."
+        ) from None
+
+
+def _inspect(root: Path) -> ProjectFacts:
+    if not fs.is_dir(root):
         raise UserError(str(root), "is not a directory.")
     cfg = config_mod.load(root)
     try:
@@ -83,8 +94,8 @@ def _config_pin(cfg: config_mod.Config) -> list[Pin]:
 def _choose_installer(
     root: Path, pyproj: pyproject.PyProject, configured: str | None
 ) -> tuple[Installer, str, list[str]]:
-    present = [(inst, f) for inst, f in LOCK_PRECEDENCE if (root / f).is_file()]
-    if (root / REQUIREMENTS_FILE).is_file():
+    present = [(inst, f) for inst, f in LOCK_PRECEDENCE if fs.is_file(root / f)]
+    if fs.is_file(root / REQUIREMENTS_FILE):
         present.append((Installer.PIP, REQUIREMENTS_FILE))
     manifests = _manifest_managers(root, pyproj)
     if configured is not None:
@@ -99,7 +110,7 @@ def _choose_installer(
     if manifests:
         chosen, manifest = manifests[0]
         return chosen, f"{manifest} is present", [m for _, m in manifests[1:]]
-    if (root / "setup.py").is_file() or (root / "setup.cfg").is_file() or pyproj.has_project:
+    if fs.is_file(root / "setup.py") or fs.is_file(root / "setup.cfg") or pyproj.has_project:
         return Installer.PIP, "the project is a package installed with pip", []
     raise UserError(
         str(root),
@@ -117,7 +128,7 @@ def _manifest_managers(root: Path, pyproj: pyproject.PyProject) -> list[tuple[In
         out.append((Installer.POETRY, "pyproject.toml [tool.poetry]"))
     if pyproj.tool("pdm") is not None:
         out.append((Installer.PDM, "pyproject.toml [tool.pdm]"))
-    if (root / "Pipfile").is_file():
+    if fs.is_file(root / "Pipfile"):
         out.append((Installer.PIPENV, "Pipfile"))
     return out
 
@@ -141,7 +152,7 @@ def _read(
     installer: Installer, root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config
 ) -> ManagerRead:
     lock = _LOCKS.get(installer)
-    if lock is not None and not (root / lock[0]).is_file():
+    if lock is not None and not fs.is_file(root / lock[0]):
         name = {"uv": "uv", "poetry": "Poetry", "pdm": "PDM"}[installer.value]
         if not cfg.allow_unlocked:
             raise UserError(
@@ -179,7 +190,7 @@ def _read_pipenv(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config
 
 
 def _read_pip(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
-    if not (root / REQUIREMENTS_FILE).is_file():
+    if not fs.is_file(root / REQUIREMENTS_FILE):
         return pyproject.read_as_pip(root, pyproj)
     reqs = requirements.read(root, REQUIREMENTS_FILE)
     warnings = []

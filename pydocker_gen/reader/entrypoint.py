@@ -14,6 +14,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
+from pydocker_gen import fs
 from pydocker_gen.facts import AppCommand
 
 DEFAULT_PORT = 8000
@@ -74,9 +75,9 @@ def detect(root: Path, dependencies: Collection[str], scripts: Mapping[str, str]
 
 def _procfile(root: Path) -> AppCommand | None:
     path = root / "Procfile"
-    if not path.is_file():
+    if not fs.is_file(path):
         return None
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in fs.read_text(path).splitlines():
         kind, sep, command = line.partition(":")
         if sep and kind.strip() == "web" and command.strip():
             port = _port_hint(command) or DEFAULT_PORT
@@ -95,21 +96,21 @@ def _port_hint(command: str) -> int | None:
 
 def _parse(path: Path) -> ast.Module | None:
     try:
-        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return ast.parse(fs.read_text(path), filename=str(path))
+    except (SyntaxError, fs.NotText, ValueError):  # not Python we can read: not the app
         return None
 
 
 def _django(root: Path, deps: set[str]) -> AppCommand | None:
     manage = root / "manage.py"
-    if "django" not in deps or not manage.is_file():
+    if "django" not in deps or not fs.is_file(manage):
         return None
     settings_module = _django_settings_module(manage)
     target: str | None = None
     interface = "wsgi"
     if settings_module:
         settings = root / (settings_module.replace(".", "/") + ".py")
-        names = _string_assignments(settings) if settings.is_file() else {}
+        names = _string_assignments(settings) if fs.is_file(settings) else {}
         asgi = names.get("ASGI_APPLICATION")
         wsgi = names.get("WSGI_APPLICATION")
         if (
@@ -121,7 +122,7 @@ def _django(root: Path, deps: set[str]) -> AppCommand | None:
         elif wsgi:
             target = wsgi
     if target is None:
-        found = sorted(p for p in root.glob("*/wsgi.py"))
+        found = fs.children_with(root, "wsgi.py")
         if not found:
             return None
         target = f"{found[0].parent.name}.wsgi.application"
@@ -167,21 +168,21 @@ def _candidate_files(root: Path) -> list[tuple[Path, str]]:
     """(file, dotted module) pairs in the order an application is looked for."""
     out: list[tuple[Path, str]] = [(root / n, n[:-3]) for n in _CANDIDATE_FILES]
     for base, prefix in ((root / "src", ""), (root, "")):
-        if not base.is_dir():
+        if not fs.is_dir(base):
             continue
-        for pkg in sorted(p for p in base.iterdir() if (p / "__init__.py").is_file()):
+        for pkg in sorted(p for p in fs.iterdir(base) if fs.is_file(p / "__init__.py")):
             if pkg.name in _SKIP_DIRS:
                 continue
             for n in (*_CANDIDATE_FILES, "__init__.py"):
                 mod = pkg.name if n == "__init__.py" else f"{pkg.name}.{n[:-3]}"
                 out.append((pkg / n, prefix + mod))
     # Non-package folders (namespace style, as in app/wsgi.py).
-    for d in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in _SKIP_DIRS):
-        if not d.name.startswith(".") and not (d / "__init__.py").exists():
+    for d in sorted(p for p in fs.iterdir(root) if fs.is_dir(p) and p.name not in _SKIP_DIRS):
+        if not d.name.startswith(".") and not fs.exists(d / "__init__.py"):
             out.extend(
                 (d / n, f"{d.name}.{n[:-3]}") for n in ("wsgi.py", "asgi.py", "app.py", "main.py")
             )
-    return [(p, m) for p, m in out if p.is_file()]
+    return [(p, m) for p, m in out if fs.is_file(p)]
 
 
 def find_app_object(root: Path) -> AppObject | None:
@@ -217,8 +218,8 @@ def _app_in_tree(tree: ast.Module) -> tuple[str, str, str] | None:
 
 def _package_main(root: Path) -> str | None:
     for base in (root / "src", root):
-        if base.is_dir():
-            for main in sorted(base.glob("*/__main__.py")):
+        if fs.is_dir(base):
+            for main in fs.children_with(base, "__main__.py"):
                 if main.parent.name not in _SKIP_DIRS:
                     return main.parent.name
     return None
@@ -227,7 +228,7 @@ def _package_main(root: Path) -> str | None:
 def _main_script(root: Path) -> str | None:
     """A top-level script with an ``if __name__ == "__main__":`` block."""
     for name in ("main.py", "app.py", "run.py", "server.py", "worker.py"):
-        tree = _parse(root / name) if (root / name).is_file() else None
+        tree = _parse(root / name) if fs.is_file(root / name) else None
         if tree is None:
             continue
         for node in tree.body:

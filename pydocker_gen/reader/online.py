@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import LockedPackage
 
@@ -33,10 +34,10 @@ def _key(pkg: LockedPackage) -> str:
 
 def load_record(root: Path) -> dict[str, list[str]]:
     path = root / RECORD
-    if not path.is_file():
+    if not fs.is_file(path):
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(fs.read_text(path))
     except json.JSONDecodeError as exc:
         raise UserError(
             RECORD,
@@ -59,8 +60,8 @@ def _fetch(name: str, index: str, timeout: float) -> dict[str, object]:
     import urllib.request  # only with --online: keeps plain runs from loading http and ssl
 
     cached = cache_dir() / f"{name}.json"
-    if cached.is_file():
-        return json.loads(cached.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    if fs.is_file(cached):
+        return json.loads(fs.read_text(cached))  # type: ignore[no-any-return]
     request = urllib.request.Request(f"{index}/{name}/", headers={"Accept": ACCEPT})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         data = json.loads(response.read().decode())

@@ -10,6 +10,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from pydocker_gen import fs
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
@@ -51,7 +52,7 @@ def read(
 ) -> ManagerRead:
     lock_path = root / LOCK
     settings = pyproj.tool("pdm") or {}
-    if not lock_path.is_file():
+    if not fs.is_file(lock_path):
         raise UserError(
             "pyproject.toml",
             "is a PDM project without pdm.lock.",

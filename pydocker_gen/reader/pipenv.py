@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
 from pydocker_gen.reader.common import ManagerRead, all_hashed
@@ -22,7 +24,7 @@ def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
     lock_path = root / "Pipfile.lock"
     pins = _pins(pipfile)
     indexes = _indexes(pipfile, "Pipfile")
-    if not lock_path.is_file():
+    if not fs.is_file(lock_path):
         if not allow_unlocked:
             raise UserError(
                 "Pipfile",
@@ -68,15 +70,14 @@ def _load_pipfile(root: Path) -> Any:
     import plette  # only Pipenv projects pay for it (and tomlkit behind it)
 
     try:
-        with (root / "Pipfile").open(encoding="utf-8") as f:
-            return plette.Pipfile.load(f)
+        return plette.Pipfile.load(io.StringIO(fs.read_text(root / "Pipfile")))
     except Exception as exc:  # plette raises tomlkit and validation errors of several types
         raise UserError("Pipfile", f"cannot be read: {exc}".rstrip(".") + ".") from None
 
 
 def _load_lock(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(fs.read_text(path))
     except json.JSONDecodeError as exc:
         raise UserError(
             "Pipfile.lock",

@@ -9,6 +9,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
+from pydocker_gen import fs
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
@@ -102,7 +103,7 @@ def read(
     ]
     for ix in indexes:
         check_url_credentials(ix.url, "pyproject.toml")
-    if not lock_path.is_file():
+    if not fs.is_file(lock_path):
         if not allow_unlocked:
             raise UserError(
                 "pyproject.toml",

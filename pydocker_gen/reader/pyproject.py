@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from pydocker_gen import fs
 from pydocker_gen.config import check_pyproject_shape, read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import LockedPackage
@@ -42,7 +42,7 @@ class PyProject:
 
 def load(root: Path) -> PyProject:
     path = root / "pyproject.toml"
-    if not path.is_file():
+    if not fs.is_file(path):
         return _setup_cfg(root)
     data = read_toml(path, root)
     check_pyproject_shape(data)
@@ -67,11 +67,13 @@ def load(root: Path) -> PyProject:
 
 def _setup_cfg(root: Path) -> PyProject:
     path = root / "setup.cfg"
-    if not path.is_file():
+    if not fs.is_file(path):
         return PyProject()
+    import configparser  # setup.cfg projects only
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_string(fs.read_text(path), source=str(path))
     except configparser.Error as exc:
         raise UserError("setup.cfg", f"cannot be parsed ({exc.message}).") from None
     options = parser["options"] if parser.has_section("options") else {}
@@ -120,8 +122,8 @@ def read_as_pip(root: Path, pyproj: PyProject) -> ManagerRead:
     where = f"{pyproj.source}: " + (
         "project.dependencies" if pyproj.source == "pyproject.toml" else "options.install_requires"
     )
-    manifest = pyproj.source if (root / pyproj.source).is_file() else "setup.py"
-    inputs = [f for f in ("pyproject.toml", "setup.cfg", "setup.py") if (root / f).is_file()]
+    manifest = pyproj.source if fs.is_file(root / pyproj.source) else "setup.py"
+    inputs = [f for f in ("pyproject.toml", "setup.cfg", "setup.py") if fs.is_file(root / f)]
     return ManagerRead(
         manifest=manifest,
         lockfile=None,

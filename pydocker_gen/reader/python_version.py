@@ -16,6 +16,7 @@ from typing import NamedTuple
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import PythonRequirement
 
@@ -49,14 +50,14 @@ def pins_from_files(root: Path) -> list[Pin]:
     """Pins in .python-version and runtime.txt, in precedence order."""
     pins = []
     pv = root / ".python-version"
-    if pv.is_file():
-        lines = [x.strip() for x in pv.read_text().splitlines()]
+    if fs.is_file(pv):
+        lines = [x.strip() for x in fs.read_text(pv).splitlines()]
         first = next((x for x in lines if x and not x.startswith("#")), None)
         if first is not None:
             pins.append(Pin(minor_of(first, ".python-version"), ".python-version"))
     rt = root / "runtime.txt"
-    if rt.is_file():
-        text = rt.read_text().strip()
+    if fs.is_file(rt):
+        text = fs.read_text(rt).strip()
         if text:
             pins.append(Pin(minor_of(text, "runtime.txt"), "runtime.txt"))
     return pins

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
 
@@ -89,13 +90,13 @@ def _read_file(root: Path, rel: str, result: RequirementsSet) -> None:
     if rel in result.files:
         return
     path = root / rel
-    if not path.is_file():
+    if not fs.is_file(path):
         including = result.files[-1] if result.files else rel
         raise UserError(including, f"includes {rel!r}, which does not exist.")
-    if not path.resolve().is_relative_to(root.resolve()):
+    if not fs.resolve(path).is_relative_to(fs.resolve(root)):
         raise UserError(rel, "is outside the project, so it is not in the build context.")
     result.files.append(rel)
-    for number, line in _logical_lines(path.read_text(encoding="utf-8")):
+    for number, line in _logical_lines(fs.read_text(path)):
         _read_line(root, rel, number, line, result)
 
 
@@ -121,7 +122,7 @@ def _read_line(root: Path, rel: str, number: int, line: str, result: Requirement
         target = _include_target(rel, value)
         if option in ("-c", "--constraint"):
             # Constraints restrict versions but install nothing: copy the file, skip its lines.
-            if not (root / target).is_file():
+            if not fs.is_file(root / target):
                 raise UserError(
                     rel, f"constrains with {value!r}, which does not exist.", field=where
                 )

@@ -9,6 +9,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from pydocker_gen import fs
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
@@ -98,7 +99,7 @@ def read(
 ) -> ManagerRead:
     lock_path = root / LOCK
     tool = pyproj.tool("uv") or {}
-    if not lock_path.is_file():
+    if not fs.is_file(lock_path):
         raise UserError(
             "pyproject.toml",
             "is a uv project without uv.lock.",
@@ -183,7 +184,7 @@ def read(
 def _member_scripts(root: Path, path: str) -> dict[str, str]:
     """Console scripts a workspace member installs: candidates for the entry point."""
     member = root / path / "pyproject.toml"
-    if not member.is_file():
+    if not fs.is_file(member):
         raise UserError(
             f"{path}/pyproject.toml",
             "is a workspace member in uv.lock but missing.",

@@ -1,0 +1,116 @@
+"""Memo of `plan`: a repeated ``pydocker-gen plan`` whose inputs are all unchanged prints what
+it printed last time, without importing the reader, the planner, tomllib or packaging.
+
+An entry is trusted only when the command line and working folder are the same,
+pydocker-gen's own files and the folders its libraries are installed in are unchanged, and
+every question the reader asked the disk (fs.py: a path's kind, a file's bytes, a folder's
+names) gets the same answer again. Anything else is a miss and runs the plan. Files are
+compared byte for byte, not by time stamp: an edit within the file system's clock tick is
+still seen.
+
+Imports only os, sys, marshal and zlib (all loaded with the interpreter or built in).
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+import zlib
+
+from pydocker_gen import fs
+
+TYPE_CHECKING = False  # typing itself is not imported: it costs the memo path
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+FORMAT = 1  # bump when an entry's layout changes
+OFF_ENV = "PYDOCKER_GEN_NO_CACHE"
+
+
+def folder() -> str:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "pydocker-gen", "plans")
+
+
+def eligible(argv: Sequence[str]) -> bool:
+    """Cheap pre-check on the raw command line; only a stored `plan` run can ever hit."""
+    return (
+        "plan" in argv
+        and "--online" not in argv  # asks the network, not only the disk
+        and "--no-cache" not in argv
+        and not os.environ.get(OFF_ENV)
+    )
+
+
+def _where(argv: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    return os.getcwd(), tuple(argv)
+
+
+def _entry_path(argv: Sequence[str]) -> str:
+    text = repr(_where(argv)).encode("utf-8", "surrogateescape")
+    return os.path.join(folder(), f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}.marshal")
+
+
+def _code() -> tuple[object, ...]:
+    """pydocker-gen's own files (an editable checkout changes without a version bump) and the
+    folders on sys.path (upgrading packaging or poetry-core renames its dist-info there)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = []
+    for dirpath, dirnames, filenames in os.walk(here):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in sorted(filenames):
+            path = os.path.join(dirpath, name)
+            st = os.stat(path)
+            files.append((os.path.relpath(path, here), st.st_size, st.st_mtime_ns))
+    paths = []
+    for entry in sys.path:
+        try:
+            paths.append((entry, os.stat(entry or ".").st_mtime_ns))
+        except OSError:
+            paths.append((entry, -1))
+    return FORMAT, sys.version, tuple(files), tuple(paths)
+
+
+def lookup(argv: Sequence[str]) -> tuple[str, str, int] | None:
+    """The recorded (stdout, stderr, exit code) when nothing the run depends on changed."""
+    try:
+        with open(_entry_path(argv), "rb") as f:
+            entry = marshal.load(f)
+        if entry["where"] != _where(argv) or entry["code"] != _code():
+            return None
+        if not fs.unchanged(iter(entry["observed"])):
+            return None
+        return str(entry["stdout"]), str(entry["stderr"]), int(entry["exit"])
+    except Exception:
+        return None
+
+
+def store(
+    argv: Sequence[str],
+    observed: Mapping[tuple[str, str], object],
+    stdout: str,
+    stderr: str,
+    exit_code: int,
+) -> None:
+    """Write the entry beside and rename it in; a read-only cache only costs speed."""
+    entry = {
+        "where": _where(argv),
+        "code": _code(),
+        "observed": [(kind, path, answer) for (kind, path), answer in observed.items()],
+        "stdout": stdout,
+        "stderr": stderr,
+        "exit": exit_code,
+    }
+    path = _entry_path(argv)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(tmp, "wb") as f:
+            marshal.dump(entry, f)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        import contextlib  # the miss path only
+
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
