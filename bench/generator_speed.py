@@ -1,6 +1,11 @@
 """4. Generator speed: `pydocker-gen plan DIR` and `pydocker-gen generate --stdout DIR`
 against a bare interpreter start (`python -c pass`), measured in the same run.
 
+`plan` runs twice over: as users run it (a repeat with unchanged inputs is answered from its
+memo, pydocker_gen/memo.py) and with `--no-cache` (reads and plans every time: the cost of the
+first run after any change, and of every run in a fresh CI clone). The memo lives in a cache
+folder of this run's own, so the first (warm-up) round fills it.
+
 Commands are timed round-robin (one run of each command per round, after warm-up rounds),
 so the baseline and the generator see the same machine load; each figure is the median of
 the rounds. The generator runs as its console script, under the same interpreter as the
@@ -11,6 +16,7 @@ packages with two fake sha256 hashes each (it is only parsed, never installed).
 from __future__ import annotations
 
 import hashlib
+import os
 import statistics
 import subprocess
 import sys
@@ -57,9 +63,9 @@ class Command:
     error: str = ""
 
 
-def _time_once(argv: list[str]) -> tuple[float, int, str]:
+def _time_once(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int, str]:
     start = time.perf_counter()
-    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False, env=env, cwd=cwd)
     elapsed = time.perf_counter() - start
     return elapsed, proc.returncode, proc.stderr
 
@@ -103,6 +109,15 @@ def _commands(projects: dict[str, Path], python: Path) -> list[Command]:
         cmds.append(Command(f"plan {name}", name, "plan", [*exe, "plan", str(path)], []))
         cmds.append(
             Command(
+                f"plan --no-cache {name}",
+                name,
+                "plan-cold",
+                [*exe, "plan", "--no-cache", str(path)],
+                [],
+            )
+        )
+        cmds.append(
+            Command(
                 f"generate --stdout {name}",
                 name,
                 "generate",
@@ -113,30 +128,41 @@ def _commands(projects: dict[str, Path], python: Path) -> list[Command]:
     return cmds
 
 
-def _importtime(python: Path, code: str) -> dict[str, float]:
-    """Import self-time (ms) of `code` summed per top-level package (stdlib as one)."""
-    proc = subprocess.run(
-        [str(python), "-X", "importtime", "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+def _importtime(python: Path, code: str, cwd: Path, repeat: int = 7) -> dict[str, float]:
+    """Import self-time (ms) of `code` summed per top-level package (stdlib as one).
+
+    Each module's self-time is its minimum over ``repeat`` runs: single runs on a shared
+    machine vary by a factor of two."""
+    best: dict[str, int] = {}
+    for _ in range(repeat):
+        proc = subprocess.run(
+            [str(python), "-X", "importtime", "-c", code],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        for line in proc.stderr.splitlines():
+            parts = line.removeprefix("import time:").split("|")
+            if len(parts) != 3 or not parts[0].strip().isdigit():
+                continue
+            name = parts[2].strip()
+            best[name] = min(best.get(name, 1 << 62), int(parts[0]))
     costs: dict[str, float] = {}
-    for line in proc.stderr.splitlines():
-        parts = line.removeprefix("import time:").split("|")
-        if len(parts) != 3 or not parts[0].strip().isdigit():
-            continue
-        root = parts[2].strip().split(".")[0]
+    for name, micros in best.items():
+        root = name.split(".")[0]
         key = "(stdlib)" if root in sys.stdlib_module_names or root.startswith("_") else root
-        costs[key] = costs.get(key, 0.0) + int(parts[0]) / 1000
+        costs[key] = costs.get(key, 0.0) + micros / 1000
     return costs
 
 
-def import_costs(python: Path, top: int = 7) -> dict[str, float]:
+def import_costs(python: Path, cwd: Path, top: int = 7) -> dict[str, float]:
     """Where `import pydocker_gen.cli` spends its time, per package, beyond what a bare
     interpreter start imports anyway (site and its .pth hooks, paid by the baseline too)."""
-    bare = _importtime(python, "pass")
-    cli = _importtime(python, "import pydocker_gen.cli")
+    # Run outside the checkout: `python -c` puts the working folder first on sys.path, and the
+    # source tree there (no bytecode) would be imported instead of the installed wheel.
+    bare = _importtime(python, "pass", cwd)
+    cli = _importtime(python, "import pydocker_gen.cli", cwd)
     extra = {k: round(v - bare.get(k, 0.0), 1) for k, v in cli.items()}
     big = {k: v for k, v in extra.items() if v >= 1.0}  # drop noise and site's own hooks
     return dict(sorted(big.items(), key=lambda kv: -kv[1])[:top])
@@ -150,20 +176,22 @@ def run(session: Session, runs: int = 15, warmup: int = 2) -> dict[str, Any]:
     projects[synthetic] = synthetic_project(session.scratch / synthetic)
     python = install(session.scratch)
     cmds = _commands(projects, python)
+    env = {**os.environ, "XDG_CACHE_HOME": str(session.scratch / "generator-cache")}
+    env.pop("PYDOCKER_GEN_NO_CACHE", None)
     result: dict[str, Any] = {"measured_at": now_iso(), "loadavg_start": loadavg()}
     log(f"generator: {len(cmds)} commands x ({warmup} warm-up + {runs}) rounds")
     for round_no in range(warmup + runs):
         for cmd in cmds:
             if cmd.error:
                 continue
-            seconds, code, stderr = _time_once(cmd.argv)
+            seconds, code, stderr = _time_once(cmd.argv, env, session.scratch)
             if code != 0:
                 cmd.error = f"exit {code}: {last_line(stderr)}"
                 continue
             if round_no >= warmup:
                 cmd.seconds.append(seconds)
     result["loadavg_end"] = loadavg()
-    result["import_costs_ms"] = import_costs(python)
+    result["import_costs_ms"] = import_costs(python, cwd=session.scratch)
     base = statistics.median(cmds[0].seconds)
     base_min = min(cmds[0].seconds)
     rows = []
@@ -185,10 +213,12 @@ def run(session: Session, runs: int = 15, warmup: int = 2) -> dict[str, Any]:
     result["baseline_ms"] = round(1000 * base, 1)
     result["runs"] = runs
     result["goal_plan_ratio"] = GOAL_PLAN_RATIO
-    plans = [r for r in rows if r["kind"] == "plan"]
-    ok = [r["ratio"] for r in plans if "ratio" in r]
-    result["plan_max_ratio"] = max(ok) if ok else None
-    result["plan_failures"] = sum(1 for r in plans if "error" in r)
-    met = bool(ok) and not result["plan_failures"] and max(ok) <= GOAL_PLAN_RATIO
-    result["goal_plan_met"] = met
+    for kind, key in (("plan", "plan"), ("plan-cold", "plan_cold")):
+        plans = [r for r in rows if r["kind"] == kind]
+        ok = [r["ratio"] for r in plans if "ratio" in r]
+        failures = sum(1 for r in plans if "error" in r)
+        result[f"{key}_max_ratio"] = max(ok) if ok else None
+        result[f"{key}_max_ms"] = max((r["median_ms"] for r in plans if "ratio" in r), default=None)
+        result[f"{key}_failures"] = failures
+        result[f"goal_{key}_met"] = bool(ok) and not failures and max(ok) <= GOAL_PLAN_RATIO
     return result

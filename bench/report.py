@@ -106,17 +106,26 @@ def goals(sections: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     gen = sections.get("generator")
     if gen:
         measured = (
-            f"slowest `plan`: {gen['plan_max_ratio']}{X} "
-            f"({max(r.get('median_ms', 0) for r in gen['rows'] if r['kind'] == 'plan')} ms)"
+            f"slowest repeated `plan` (inputs unchanged, memo): {gen['plan_max_ratio']}{X} "
+            f"({gen.get('plan_max_ms')} ms)"
         )
-        if gen["plan_failures"]:
-            measured += f"; {gen['plan_failures']} project(s) failed"
+        if gen.get("plan_cold_max_ratio") is not None:
+            measured += (
+                f"; slowest `plan --no-cache` (reads and plans): "
+                f"{gen['plan_cold_max_ratio']}{X} ({gen['plan_cold_max_ms']} ms)"
+            )
+        failures = gen["plan_failures"] + gen.get("plan_cold_failures", 0)
+        if failures:
+            measured += f"; {failures} run(s) failed"
+        verdict = _yn(gen["goal_plan_met"])
+        if "goal_plan_cold_met" in gen:
+            verdict = f"repeated: {verdict}; no cache: {_yn(gen['goal_plan_cold_met'])}"
         out.append(
             (
                 f"`plan` ≤ 3{X} a bare `python -c pass`",
                 measured,
                 f"`python -c pass` {gen['baseline_ms']} ms",
-                _yn(gen["goal_plan_met"]),
+                verdict,
             )
         )
     return out
@@ -309,6 +318,12 @@ def _generator(s: dict[str, Any]) -> list[str]:
         "Both run in a fresh virtual environment where pip installed pydocker-gen's wheel "
         "(bytecode compiled at install, as a user gets it). "
         f"Load average {s['loadavg_start']} at the start, {s['loadavg_end']} at the end.",
+        "",
+        "`plan DIR` is timed as users run it: from the first warm-up round on, its inputs are "
+        "unchanged, so the memo answers (the run imports neither the reader nor packaging; "
+        "docs/architecture.md). `plan --no-cache DIR` reads the project and plans every "
+        "time: what the first run after any change costs, and every run in a fresh CI clone. "
+        "`generate --stdout` has no memo.",
         "",
         f"| command | median (ms) | min (ms) | {X} `python -c pass` (medians) | {X} (minimums) |",
         "|---|--:|--:|--:|--:|",

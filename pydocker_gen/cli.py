@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import os
 import shlex
@@ -262,6 +261,8 @@ def _explain(the_plan: Plan) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     the_plan, rendered = _make(args)
+    import difflib  # check only
+
     stale = False
     for path, expected in _expected_files(args, the_plan, rendered).items():
         current = path.read_text(encoding="utf-8") if path.is_file() else ""

@@ -7,7 +7,6 @@ reference in docs/configuration.md and its tests all come from it.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import re
 import tomllib
@@ -265,6 +264,8 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
     problems: list[str] = []
     for key, value in flat.items():
         if key not in SCHEMA:
+            import difflib  # only for a misspelt key
+
             close = difflib.get_close_matches(key, SCHEMA, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(f"unknown key {key!r}{hint}")
