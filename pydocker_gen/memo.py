@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 FORMAT = 1  # bump when an entry's layout changes
+KEEP = 64  # entries (one per folder and command line); the least recently written go first
 OFF_ENV = "PYDOCKER_GEN_NO_CACHE"
 
 
@@ -72,6 +73,20 @@ def _code() -> tuple[object, ...]:
     return FORMAT, sys.version, tuple(files), tuple(paths)
 
 
+def _prune(newest: str) -> None:
+    """An entry holds the bytes of every file its plan read: keep the folder bounded."""
+    others = [
+        e
+        for e in os.scandir(os.path.dirname(newest))
+        if e.name.endswith(".marshal") and e.path != newest
+    ]
+    if len(others) < KEEP:
+        return
+    others.sort(key=lambda e: e.stat().st_mtime_ns)
+    for old in others[: len(others) - KEEP + 1]:
+        os.unlink(old.path)
+
+
 def lookup(argv: Sequence[str]) -> tuple[str, str, int] | None:
     """The recorded (stdout, stderr, exit code) when nothing the run depends on changed."""
     try:
@@ -109,6 +124,7 @@ def store(
         with open(tmp, "wb") as f:
             marshal.dump(entry, f)
         os.replace(tmp, path)
+        _prune(path)
     except (OSError, ValueError):
         import contextlib  # the miss path only
 

@@ -391,3 +391,23 @@ def test_after_any_change_the_memo_agrees_with_a_fresh_plan(
     for mutation in mutations:
         _apply(root, mutation)
         assert runs("plan", str(root)) == runs.fresh("plan", str(root)), mutation
+
+
+def test_the_memo_folder_stays_bounded(
+    tree: Tree, runs: Runs, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memo, "KEEP", 3)
+    root = tree(FLASK)
+    variants = [
+        [],
+        ["--json"],
+        ["--debian", "bookworm"],
+        ["--profile", "portable"],
+        ["--json", "--debian", "bookworm"],
+    ]
+    for flags in variants:
+        runs("plan", *flags, str(root))
+    assert len(list(cache.iterdir())) == 3
+    # The newest entries survive: the last command line is still answered from the memo.
+    runs("plan", *variants[-1], str(root))
+    assert runs.misses == len(variants)
