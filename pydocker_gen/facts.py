@@ -40,6 +40,10 @@ class LockedPackage:
     files: tuple[str, ...] = ()  # distribution file names the lock lists (wheels and sdists)
     source: Source = Source.REGISTRY
     extras: tuple[str, ...] = ()
+    # Source.PATH only: the folder or file as the lock names it (relative to the project
+    # root, or absolute), and a folder's [build-system] build-backend when it declares one.
+    path: str | None = None
+    backend: str | None = None
 
     def __post_init__(self) -> None:
         # Locks are read without a schema: a value of the wrong type must fail here, inside
@@ -47,6 +51,8 @@ class LockedPackage:
         _check(self.name, str, "name")
         _check(self.version, (str, type(None)), f"{self.name}: version")
         _check(self.marker, (str, type(None)), f"{self.name}: marker")
+        _check(self.path, (str, type(None)), f"{self.name}: path")
+        _check(self.backend, (str, type(None)), f"{self.name}: backend")
         for label, values in (
             ("hashes", self.hashes),
             ("files", self.files),

@@ -174,16 +174,12 @@ def uv(facts: ProjectFacts, ctx: Context) -> Install:
     return Install(
         tool=ctx.pin("uv"),
         env=tuple(env),
-        # Workspace members are sources too: only the third-party packages come first.
-        deps=(Run(commands=(f"{sync} {_uv_skip(facts)}",), mounts=cache),),
+        # The project, workspace members and local folders are sources: only third-party
+        # packages come before the code.
+        deps=(Run(commands=(f"{sync} --no-install-local",), mounts=cache),),
         project=project,
         lock_inputs=facts.lock_inputs,
     )
-
-
-def _uv_skip(facts: ProjectFacts) -> str:
-    members = [f for f in facts.lock_inputs if f.endswith("/pyproject.toml")]
-    return "--no-install-workspace" if members else "--no-install-project"
 
 
 def pylock(facts: ProjectFacts, ctx: Context) -> Install:

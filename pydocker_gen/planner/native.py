@@ -194,6 +194,19 @@ class Need(NamedTuple):
     unknown: bool  # compiles, and the table does not know its system packages
 
 
+# Build backends that only package Python files: a local folder built by one needs no
+# compiler (setuptools, scikit-build, meson-python, maturin... may compile).
+PURE_BACKENDS: frozenset[str] = frozenset(
+    {
+        "hatchling.build",
+        "flit_core.buildapi",
+        "pdm.backend",
+        "poetry.core.masonry.api",
+        "uv_build",
+    }
+)
+
+
 def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
     """Decide whether ``pkg`` compiles on ``t`` and what it needs at build and run time."""
     row = table().packages.get(pkg.name)
@@ -201,6 +214,8 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
     where = f"CPython {t.python} on glibc {t.glibc[0]}.{t.glibc[1]}"
     if pkg.source is Source.VCS:
         compiles, why = True, "installed from a VCS checkout"
+    elif pkg.source is Source.PATH and pkg.backend in PURE_BACKENDS:
+        compiles, why = False, f"a local folder built by {pkg.backend} (pure Python)"
     elif pkg.source in (Source.URL, Source.PATH) and not any(f.endswith(".whl") for f in pkg.files):
         compiles, why = True, "installed from a source URL"
     elif fits is not None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import posixpath
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from pydocker_gen import fs
+from pydocker_gen.config import read_toml
+from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
 from pydocker_gen.reader.python_version import Pin, Range
 
@@ -43,3 +48,42 @@ def pyproject_lock(lock: str, packages: list[LockedPackage], **kwargs: Any) -> M
         pinned=True,
         **kwargs,
     )
+
+
+def inside(root: Path, path: str, file: str, field: str) -> str:
+    """``path`` (a local source the lock names) relative to ``root``, in POSIX form.
+
+    A Docker build sees only its context, the project folder: a source outside it cannot be
+    installed, so it is an error here rather than a failed build later.
+    """
+    rel = posixpath.normpath(path.removeprefix("file://").replace("\\", "/"))
+    if posixpath.isabs(rel):
+        resolved = fs.resolve(Path(rel))
+        root_resolved = fs.resolve(root)
+        if resolved.is_relative_to(root_resolved):
+            return resolved.relative_to(root_resolved).as_posix()
+    elif (
+        not rel.startswith("../")
+        and rel != ".."
+        and fs.resolve(root / rel).is_relative_to(fs.resolve(root))
+    ):
+        return rel
+    raise UserError(
+        file,
+        f"installs a local source from {path!r}, outside the project folder, so a Docker "
+        "build (whose context is the project folder) cannot see it.",
+        field=field,
+        fix="Move it inside the project (with uv, as a workspace member) or publish it to "
+        "an index.",
+    )
+
+
+def with_backend(root: Path, pkg: LockedPackage) -> LockedPackage:
+    """A local folder's build backend, from its pyproject.toml (read, never run)."""
+    if pkg.source is not Source.PATH or pkg.path is None:
+        return pkg
+    pyproject = root / pkg.path / "pyproject.toml"
+    if not fs.is_file(pyproject):
+        return pkg
+    backend = read_toml(pyproject, root).get("build-system", {}).get("build-backend")
+    return replace(pkg, backend=backend) if isinstance(backend, str) else pkg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from pydocker_gen import fs
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead, all_hashed
+from pydocker_gen.reader.common import ManagerRead, all_hashed, inside, with_backend
 from pydocker_gen.reader.graph import Edge, reach
 from pydocker_gen.reader.pyproject import PyProject
 from pydocker_gen.reader.python_version import parse_range
@@ -79,6 +80,7 @@ def _package(p: dict[str, Any], marker: str | None) -> LockedPackage:
         kind = Source.URL
     elif "path" in src or "directory" in src:
         kind = Source.PATH
+    path = src.get("directory") or src.get("path")
     files = [*p.get("wheels", []), *([p["sdist"]] if "sdist" in p else [])]
     names = tuple(
         str(f.get("url") or f.get("path") or f.get("filename", "")).rsplit("/", 1)[-1]
@@ -91,6 +93,7 @@ def _package(p: dict[str, Any], marker: str | None) -> LockedPackage:
         hashes=tuple(f["hash"] for f in files if "hash" in f),
         files=names,
         source=kind,
+        path=str(path) if kind is Source.PATH and path is not None else None,
     )
 
 
@@ -154,15 +157,10 @@ def read(
     if "requires-python" in lock:
         ranges.append(parse_range(lock["requires-python"], "uv.lock: requires-python"))
     workspace = tool.get("workspace", {}).get("members", [])
-    inputs = ["pyproject.toml", LOCK]
-    scripts: dict[str, str] = {}
-    for member in sorted(members - {name}):
-        for p in roots:
-            if canonicalize_name(p["name"]) == member:
-                path = p["source"].get("editable") or p["source"].get("virtual")
-                if path and path != ".":
-                    inputs.append(f"{path}/pyproject.toml")
-                    scripts.update(_member_scripts(root, path))
+    others = members - {name}  # workspace members and editable local folders
+    inputs, scripts = _local_inputs(root, roots, others, packages)
+    local = bool(others) or any(p.source is Source.PATH for p in packages)
+    packages = [with_backend(root, p) for p in packages]
     warnings = []
     if workspace:
         warnings.append("uv workspace: members are installed with the project.")
@@ -175,10 +173,44 @@ def read(
         pinned=True,
         ranges=ranges,
         indexes=indexes,
-        install_project=install_project or bool(workspace),
+        install_project=install_project or bool(workspace) or local,
         warnings=warnings,
         scripts=scripts,
     )
+
+
+def _local_inputs(
+    root: Path,
+    roots: list[dict[str, Any]],
+    members: Set[str],
+    packages: list[LockedPackage],
+) -> tuple[list[str], dict[str, str]]:
+    """The files `uv sync --locked` reads before the code is copied, and members' scripts.
+
+    Workspace members and local folders (path sources) install with the code, after
+    `COPY . .`; `uv sync --locked` checks their metadata first, so their pyproject.toml goes
+    with the lock.
+    """
+    inputs = ["pyproject.toml", LOCK]
+    scripts: dict[str, str] = {}
+    for p in roots:
+        member = canonicalize_name(p["name"])
+        path = p["source"].get("editable") or p["source"].get("virtual")
+        if member in members and path and path != ".":
+            inside(root, str(path), LOCK, f"package {member}: source")
+            inputs.append(f"{path}/pyproject.toml")
+            scripts.update(_member_scripts(root, path))
+    for pkg in packages:
+        if pkg.source is not Source.PATH or pkg.path is None:
+            continue
+        rel = inside(root, pkg.path, LOCK, f"package {pkg.name}: source")
+        if fs.is_file(root / rel / "pyproject.toml"):
+            inputs.append(f"{rel}/pyproject.toml")
+        elif fs.is_dir(root / rel):
+            inputs.append(f"{rel}/")  # no static metadata: uv builds it to learn it
+        else:
+            inputs.append(rel)  # a wheel or sdist file
+    return inputs, scripts
 
 
 def _member_scripts(root: Path, path: str) -> dict[str, str]:

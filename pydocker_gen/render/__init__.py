@@ -109,9 +109,16 @@ def apt_install(packages: Iterable[str]) -> tuple[str, ...]:
 
 
 def copy_groups(files: Iterable[str]) -> list[tuple[list[str], str]]:
-    """COPY sources grouped by folder, so that requirements/base.txt keeps its path."""
+    """COPY sources grouped by folder, so that requirements/base.txt keeps its path.
+
+    A folder (named with a trailing slash) gets a COPY of its own: COPY copies a folder's
+    contents, so its destination is the folder itself.
+    """
     groups: dict[str, list[str]] = {}
     for f in files:
+        if f.endswith("/"):
+            groups.setdefault(f"./{f}", []).append(f.rstrip("/"))
+            continue
         parent = Path(f).parent.as_posix()
         groups.setdefault("./" if parent == "." else f"./{parent}/", []).append(f)
     return [(srcs, dest) for dest, srcs in groups.items()]

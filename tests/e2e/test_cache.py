@@ -7,9 +7,10 @@ import shutil
 import uuid
 from pathlib import Path
 
+import pytest
 from builder import Builder
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "uv-flask"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def step_cache(log: str) -> list[tuple[str, bool]]:
@@ -28,17 +29,24 @@ def step_cache(log: str) -> list[tuple[str, bool]]:
 
 
 def _install_step(steps: list[tuple[str, bool]]) -> tuple[str, bool]:
-    return next(s for s in steps if "--no-install-project" in s[0])
+    return next(s for s in steps if "--no-install-local" in s[0])
 
 
+@pytest.mark.parametrize(
+    ("example", "code"),
+    [
+        ("uv-flask", "src/uv_flask/__init__.py"),  # the project is a package
+        ("uv-local-libs", "libs/greeting/src/greeting/__init__.py"),  # an in-repo library
+    ],
+)
 def test_code_change_reuses_dependency_layers_and_lock_change_reruns_install(
-    builder: Builder, unique_tag: str, tmp_path: Path
+    builder: Builder, unique_tag: str, tmp_path: Path, example: str, code: str
 ) -> None:
     ctx = tmp_path / "ctx"
-    shutil.copytree(EXAMPLE, ctx)
+    shutil.copytree(EXAMPLES / example, ctx)
     builder.build(ctx, unique_tag)
 
-    app = ctx / "src" / "uv_flask" / "__init__.py"
+    app = ctx / code
     app.write_text(app.read_text() + f"\n# changed {uuid.uuid4().hex}\n")
     code_change = step_cache(builder.build(ctx, unique_tag).log)
     install = _install_step(code_change)
