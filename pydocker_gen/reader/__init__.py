@@ -15,9 +15,9 @@ from pathlib import Path
 from pydocker_gen import config as config_mod
 from pydocker_gen import fs
 from pydocker_gen.errors import UserError
-from pydocker_gen.facts import Installer, ProjectFacts
+from pydocker_gen.facts import Installer, ProjectFacts, Source
 from pydocker_gen.reader import entrypoint, online, pyproject, requirements
-from pydocker_gen.reader.common import ManagerRead
+from pydocker_gen.reader.common import ManagerRead, inside
 from pydocker_gen.reader.python_version import Pin, pins_from_files, resolve
 
 # A lock beats a manifest; among locks, this order.
@@ -54,6 +54,8 @@ def _inspect(root: Path) -> ProjectFacts:
         ) from None
     installer, reason, passed_over = _choose_installer(root, pyproj, cfg.installer)
     read = _read(installer, root, pyproj, cfg)
+    if installer is not Installer.UV:
+        _refuse_local_sources(root, read)
     if read.lockfile is None and installer in _LOCKS:
         installer = Installer.PIP  # unlocked, allowed: pip installs the project and resolves
     warnings = list(read.warnings)
@@ -84,6 +86,23 @@ def _inspect(root: Path) -> ProjectFacts:
         config=cfg,
         warnings=tuple(warnings),
     )
+
+
+def _refuse_local_sources(root: Path, read: ManagerRead) -> None:
+    """Local folders and files are installed from the code only for uv so far: the exported
+    requirements install before the code is copied, and pip cannot hash a folder."""
+    for pkg in read.packages:
+        if pkg.source is Source.PATH and pkg.path is not None:
+            where = read.lockfile or read.manifest or "pyproject.toml"
+            inside(root, pkg.path, where, pkg.name)  # outside the project: that error first
+            raise UserError(
+                where,
+                f"installs {pkg.name} from {pkg.path!r}, a local source; pydocker-gen "
+                "installs local sources for uv projects only, so far.",
+                field=pkg.name,
+                fix="Use uv with a [tool.uv.sources] path source (examples/uv-local-libs), or "
+                "publish the package to an index.",
+            )
 
 
 def _config_pin(cfg: config_mod.Config) -> list[Pin]:

@@ -94,6 +94,7 @@ def read(
                 ),
                 source=kind,
                 extras=tuple(p.get("extras", ())),
+                path=str(p["path"]) if kind is Source.PATH else None,
             )
         )
     indexes = []

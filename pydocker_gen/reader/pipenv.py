@@ -121,6 +121,7 @@ def _locked(name: str, entry: dict[str, Any]) -> LockedPackage:
         hashes=tuple(entry.get("hashes", ())),
         source=source,
         extras=tuple(sorted(entry.get("extras", ()))),
+        path=str(entry["path"]) if source is Source.PATH else None,
     )
 
 

@@ -157,7 +157,7 @@ def read(
         kind = {
             "git": Source.VCS,
             "url": Source.URL,
-            "file": Source.URL,
+            "file": Source.PATH,
             "directory": Source.PATH,
         }.get(src.get("type", ""), Source.REGISTRY)
         packages.append(
@@ -168,6 +168,7 @@ def read(
                 hashes=tuple(f["hash"] for f in files if "hash" in f),
                 files=tuple(f["file"] for f in files),
                 source=kind,
+                path=str(src["url"]) if kind is Source.PATH and "url" in src else None,
             )
         )
     return pyproject_lock(

@@ -36,11 +36,12 @@ def read(root: Path, lock_name: str = LOCK) -> ManagerRead:
         if p.sdist is not None:
             files.append(p.sdist.name or (p.sdist.url or p.sdist.path or "").rsplit("/", 1)[-1])
             hashes += [f"{a}:{v}" for a, v in p.sdist.hashes.items()]
+        local = p.directory.path if p.directory else p.archive.path if p.archive else None
         kind = (
             Source.VCS
             if p.vcs
             else Source.PATH
-            if p.directory
+            if local
             else (Source.URL if p.archive else Source.REGISTRY)
         )
         packages.append(
@@ -51,6 +52,7 @@ def read(root: Path, lock_name: str = LOCK) -> ManagerRead:
                 hashes=tuple(hashes),
                 files=tuple(f for f in files if f),
                 source=kind,
+                path=str(local) if local else None,
             )
         )
     ranges = []

@@ -175,7 +175,15 @@ def _add_requirement(rel: str, where: str, line: str, result: RequirementsSet) -
         check_url_credentials(req.url.split("+", 1)[-1], rel)
         source = Source.VCS if req.url.startswith(_VCS_PREFIXES) else Source.URL
         if req.url.startswith("file:"):
-            source = Source.PATH
+            # An absolute path of this machine: the image's build sees only its context.
+            raise UserError(
+                rel,
+                f"installs {req.name} from a local path ({req.url}), which a Docker build "
+                "cannot reach.",
+                field=where,
+                fix="Publish it to an index, or use uv with a [tool.uv.sources] path source "
+                "inside the project.",
+            )
         files = (req.url.rsplit("/", 1)[-1].split("#")[0],) if source is Source.URL else ()
     else:
         pinned = [s for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
