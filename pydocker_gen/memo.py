@@ -108,25 +108,28 @@ def store(
     stderr: str,
     exit_code: int,
 ) -> None:
-    """Write the entry beside and rename it in; a read-only cache only costs speed."""
-    entry = {
-        "where": _where(argv),
-        "code": _code(),
-        "observed": [(kind, path, answer) for (kind, path), answer in observed.items()],
-        "stdout": stdout,
-        "stderr": stderr,
-        "exit": exit_code,
-    }
-    path = _entry_path(argv)
-    tmp = f"{path}.{os.getpid()}.tmp"
+    """Write the entry beside and rename it in; a read-only cache (or a working folder that
+    vanished, a package file removed mid-walk) only costs speed."""
+    tmp = None
     try:
+        entry = {
+            "where": _where(argv),
+            "code": _code(),
+            "observed": [(kind, path, answer) for (kind, path), answer in observed.items()],
+            "stdout": stdout,
+            "stderr": stderr,
+            "exit": exit_code,
+        }
+        path = _entry_path(argv)
+        tmp = f"{path}.{os.getpid()}.tmp"
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "wb") as f:
             marshal.dump(entry, f)
         os.replace(tmp, path)
         _prune(path)
     except (OSError, ValueError):
-        import contextlib  # the miss path only
+        if tmp is not None:
+            import contextlib  # the miss path only
 
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)

@@ -411,3 +411,17 @@ def test_the_memo_folder_stays_bounded(
     # The newest entries survive: the last command line is still answered from the memo.
     runs("plan", *variants[-1], str(root))
     assert runs.misses == len(variants)
+
+
+def test_a_vanished_working_folder_costs_only_speed(
+    tmp_path: Path, runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _copy(EXAMPLES / "uv-flask", tmp_path / "p")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()  # os.getcwd() now fails: no key, no entry, same answer
+    first = runs("plan", str(root))
+    assert first[0] == 0 and "uv.lock" in first[1]
+    assert runs("plan", str(root)) == first
+    assert runs.misses == 2

@@ -41,7 +41,6 @@ class Run:
 
     commands: tuple[str, ...]
     mounts: tuple[str, ...] = ()
-    comment: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

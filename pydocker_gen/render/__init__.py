@@ -159,7 +159,7 @@ def _install_runs(plan: Plan) -> tuple[list[Run], list[Run]]:
     target = project if project else deps
     if after and target:
         last = target[-1]
-        target[-1] = Run(commands=last.commands + after, mounts=last.mounts, comment=last.comment)
+        target[-1] = Run(commands=last.commands + after, mounts=last.mounts)
     elif after:
         deps.append(Run(commands=after))
     return deps, project
