@@ -1,10 +1,11 @@
 """4. Generator speed: `pydocker-gen plan DIR` and `pydocker-gen generate --stdout DIR`
 against a bare interpreter start (`python -c pass`), measured in the same run.
 
-`plan` runs twice over: as users run it (a repeat with unchanged inputs is answered from its
-memo, pydocker_gen/memo.py) and with `--no-cache` (reads and plans every time: the cost of the
-first run after any change, and of every run in a fresh CI clone). The memo lives in a cache
-folder of this run's own, so the first (warm-up) round fills it.
+`plan` runs three ways: as users run it (a repeat with unchanged inputs is answered from its
+memo, pydocker_gen/memo.py); as a memo miss that plans and records an entry (run from a new
+working folder each time, since the folder is part of the key); and with `--no-cache` (reads
+and plans, records nothing: every run in a fresh CI clone). The memo lives in a cache folder
+of this run's own, so the first (warm-up) round fills it.
 
 Commands are timed round-robin (one run of each command per round, after warm-up rounds),
 so the baseline and the generator see the same machine load; each figure is the median of
@@ -107,6 +108,11 @@ def _commands(projects: dict[str, Path], python: Path) -> list[Command]:
     ]
     for name, path in projects.items():
         cmds.append(Command(f"plan {name}", name, "plan", [*exe, "plan", str(path)], []))
+        # A memo miss that records an entry: run from a new working folder every time (the
+        # folder is part of the memo's key), so the plan is made and stored each round.
+        cmds.append(
+            Command(f"plan {name} (miss)", name, "plan-miss", [*exe, "plan", str(path)], [])
+        )
         cmds.append(
             Command(
                 f"plan --no-cache {name}",
@@ -184,7 +190,11 @@ def run(session: Session, runs: int = 15, warmup: int = 2) -> dict[str, Any]:
         for cmd in cmds:
             if cmd.error:
                 continue
-            seconds, code, stderr = _time_once(cmd.argv, env, session.scratch)
+            cwd = session.scratch
+            if cmd.kind == "plan-miss":
+                cwd = session.scratch / "miss" / f"{round_no}-{cmds.index(cmd)}"
+                cwd.mkdir(parents=True)
+            seconds, code, stderr = _time_once(cmd.argv, env, cwd)
             if code != 0:
                 cmd.error = f"exit {code}: {last_line(stderr)}"
                 continue
@@ -213,7 +223,7 @@ def run(session: Session, runs: int = 15, warmup: int = 2) -> dict[str, Any]:
     result["baseline_ms"] = round(1000 * base, 1)
     result["runs"] = runs
     result["goal_plan_ratio"] = GOAL_PLAN_RATIO
-    for kind, key in (("plan", "plan"), ("plan-cold", "plan_cold")):
+    for kind, key in (("plan", "plan"), ("plan-miss", "plan_miss"), ("plan-cold", "plan_cold")):
         plans = [r for r in rows if r["kind"] == kind]
         ok = [r["ratio"] for r in plans if "ratio" in r]
         failures = sum(1 for r in plans if "error" in r)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 FORMAT = 1  # bump when an entry's layout changes
-KEEP = 64  # entries (one per folder and command line); the least recently written go first
+KEEP = 64  # entries (one per folder and command line); the least recently used go first
 OFF_ENV = "PYDOCKER_GEN_NO_CACHE"
 
 
@@ -74,7 +74,8 @@ def _code() -> tuple[object, ...]:
 
 
 def _prune(newest: str) -> None:
-    """An entry holds the bytes of every file its plan read: keep the folder bounded."""
+    """An entry holds the bytes of every file its plan read: keep the folder bounded,
+    removing the entries least recently written or answered from."""
     others = [
         e
         for e in os.scandir(os.path.dirname(newest))
@@ -90,12 +91,14 @@ def _prune(newest: str) -> None:
 def lookup(argv: Sequence[str]) -> tuple[str, str, int] | None:
     """The recorded (stdout, stderr, exit code) when nothing the run depends on changed."""
     try:
-        with open(_entry_path(argv), "rb") as f:
+        path = _entry_path(argv)
+        with open(path, "rb") as f:
             entry = marshal.load(f)
         if entry["where"] != _where(argv) or entry["code"] != _code():
             return None
         if not fs.unchanged(iter(entry["observed"])):
             return None
+        os.utime(path)  # pruning removes the least recently used entries, not a busy one
         return str(entry["stdout"]), str(entry["stderr"]), int(entry["exit"])
     except Exception:
         return None

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -411,6 +412,21 @@ def test_the_memo_folder_stays_bounded(
     # The newest entries survive: the last command line is still answered from the memo.
     runs("plan", *variants[-1], str(root))
     assert runs.misses == len(variants)
+
+
+def test_pruning_keeps_the_entries_in_use(
+    tree: Tree, runs: Runs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(memo, "KEEP", 2)
+    root = tree(FLASK)
+    busy = ("plan", "--json", str(root))
+    runs(*busy)
+    for flags in (["--debian", "bookworm"], ["--profile", "portable"], ["--debian", "trixie"]):
+        time.sleep(0.05)  # file times tick coarsely: keep the order of uses visible
+        runs("plan", *flags, str(root))  # a new entry: prunes the least recently used
+        time.sleep(0.05)
+        runs(*busy)  # answered from the memo, which marks its entry used
+    assert runs.misses == 4
 
 
 def test_a_vanished_working_folder_costs_only_speed(
