@@ -117,6 +117,9 @@ class ProjectFacts:
     python: PythonRequirement
     install_project: bool  # the project itself is a package to install
     app: AppCommand
+    # Folders of the project installed as dependencies, after the code is copied (exported
+    # managers; uv installs its own with `uv sync`).
+    local_folders: tuple[str, ...] = ()
     indexes: tuple[Index, ...] = ()
     config: Config = field(default_factory=Config)
     warnings: tuple[str, ...] = ()

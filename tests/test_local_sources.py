@@ -117,3 +117,32 @@ def test_a_local_folder_compiles_only_when_its_backend_may(
         assert plan["compile"] == [] and plan["build_packages"] == []
     else:
         assert plan["compile"] == ["lib"] and "gcc" in plan["build_packages"]
+
+
+def test_the_export_filter_leaves_out_exactly_the_local_lines(tmp_path: Path) -> None:
+    """DROP_LOCAL runs in the build (GNU sed, as in Debian); here on the lines each tool's
+    export writes for a local folder (`pipenv requirements`, `poetry export`, `pdm export`),
+    beside index, VCS and URL lines that must stay."""
+    from pydocker_gen.planner.installers import DROP_LOCAL
+
+    local = [
+        "./libs/greeting",
+        "-e ./libs/shout",
+        '../sibling ; python_version >= "3.11"',
+        'greeting @ file:///app/libs/greeting ; python_version >= "3.11" and python_version < "4.0"',
+        "-e file:///app/libs/shout",
+    ]
+    kept = [
+        "-i https://pypi.org/simple",
+        "blinker==1.9.0; python_version >= '3.9' --hash=sha256:b4ce2265a7abece45e7cc896e98dbebe6cead56bcf805a3d23136d145f5445bf",
+        'click==8.5.1 ; python_version >= "3.11" \\',
+        "    --hash=sha256:8bb5376d2006950386f8c6427613334a2acadc5f559cb80e638d00b4df957e37",
+        "git+https://github.com/example/lib.git@v1#egg=lib",
+        "pkg @ https://files.example/pkg-1.0-py3-none-any.whl",
+        "profile-file==1.0",
+    ]
+    export = tmp_path / "requirements.txt"
+    lines = [*kept[:1], local[0], kept[1], local[1], *kept[2:4], *local[2:4], *kept[4:6], local[4]]
+    export.write_text("\n".join([*lines, kept[6]]) + "\n")
+    subprocess.run(["sh", "-c", f"{DROP_LOCAL} {export}"], check=True)
+    assert export.read_text().splitlines() == kept

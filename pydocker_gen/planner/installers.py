@@ -100,9 +100,20 @@ def _venv(ctx: Context) -> str:
 
 
 def _project_from_source(facts: ProjectFacts, ctx: Context) -> tuple[Run, ...]:
-    if not facts.install_project:
+    """The project (when it is a package) and local folders, from the copied code; their
+    dependencies are installed already."""
+    targets = [q(f"./{f}") for f in facts.local_folders]
+    if facts.install_project:
+        targets.append(".")
+    if not targets:
         return ()
-    return (Run(commands=(f"{_pip_into_venv(ctx)} --no-deps .",), mounts=_pip_cache(ctx)),)
+    command = f"{_pip_into_venv(ctx)} --no-deps {' '.join(targets)}"
+    return (Run(commands=(command,), mounts=_pip_cache(ctx)),)
+
+
+# Leaves out the export's local folders (a line of their own, no hashes: `./libs/x`,
+# `-e ./libs/x`, `name @ file:///app/libs/x ; marker`); they install from the code.
+DROP_LOCAL = r"sed -E -i '/^(-e[[:space:]]+)?(\.{1,2}\/|\/|file:)|[[:space:]]@[[:space:]]*file:/d'"
 
 
 def _install_exported(
@@ -110,6 +121,8 @@ def _install_exported(
 ) -> Install:
     """Export the lock to hashed requirements, then pip installs exactly those."""
     flags = "--require-hashes --no-deps" if facts.hashed else "--no-deps"
+    if facts.local_folders:
+        export = (*export, f"{DROP_LOCAL} {EXPORT}")
     commands = (*export, _venv(ctx), f"{_pip_into_venv(ctx)} {flags} -r {EXPORT}")
     return Install(
         tool=_with_backend(ctx, tool),

@@ -17,7 +17,7 @@ from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Installer, ProjectFacts, Source
 from pydocker_gen.reader import entrypoint, online, pyproject, requirements
-from pydocker_gen.reader.common import ManagerRead, inside
+from pydocker_gen.reader.common import ManagerRead, inside, with_backend
 from pydocker_gen.reader.python_version import Pin, pins_from_files, resolve
 
 # A lock beats a manifest; among locks, this order.
@@ -54,8 +54,7 @@ def _inspect(root: Path) -> ProjectFacts:
         ) from None
     installer, reason, passed_over = _choose_installer(root, pyproj, cfg.installer)
     read = _read(installer, root, pyproj, cfg)
-    if installer is not Installer.UV:
-        _refuse_local_sources(root, read)
+    local_folders = [] if installer is Installer.UV else _local_folders(root, installer, read)
     if read.lockfile is None and installer in _LOCKS:
         installer = Installer.PIP  # unlocked, allowed: pip installs the project and resolves
     warnings = list(read.warnings)
@@ -76,11 +75,12 @@ def _inspect(root: Path) -> ProjectFacts:
         manifest=read.manifest,
         lockfile=read.lockfile,
         lock_inputs=tuple(read.lock_inputs),
-        packages=tuple(online.apply_record(root, read.packages)),
+        packages=tuple(with_backend(root, p) for p in online.apply_record(root, read.packages)),
         hashed=read.hashed,
         pinned=read.pinned,
         python=python,
         install_project=read.install_project,
+        local_folders=tuple(local_folders),
         app=app,
         indexes=tuple(read.indexes),
         config=cfg,
@@ -88,21 +88,39 @@ def _inspect(root: Path) -> ProjectFacts:
     )
 
 
-def _refuse_local_sources(root: Path, read: ManagerRead) -> None:
-    """Local folders and files are installed from the code only for uv so far: the exported
-    requirements install before the code is copied, and pip cannot hash a folder."""
+# Managers whose export lists a local folder on one line of its own, without hashes, that the
+# install step can leave out (docs/readers.md, "Local sources").
+_EXPORTS_LOCAL_FOLDERS = frozenset({Installer.PIPENV, Installer.POETRY})
+
+
+def _local_folders(root: Path, installer: Installer, read: ManagerRead) -> list[str]:
+    """Local sources of an exporting manager: folders inside the project install after the
+    code is copied; their pyproject.toml goes with the lock (the export reads it)."""
+    folders = []
     for pkg in read.packages:
-        if pkg.source is Source.PATH and pkg.path is not None:
-            where = read.lockfile or read.manifest or "pyproject.toml"
-            inside(root, pkg.path, where, pkg.name)  # outside the project: that error first
+        if pkg.source is not Source.PATH or pkg.path is None:
+            continue
+        where = read.lockfile or read.manifest or "pyproject.toml"
+        rel = inside(root, pkg.path, where, pkg.name)  # outside the project: that error first
+        if installer not in _EXPORTS_LOCAL_FOLDERS or not fs.is_dir(root / rel):
+            why = (
+                "PDM cannot export hashes beside a local folder"
+                if installer is Installer.PDM
+                else "only local folders are installed for Pipenv and Poetry"
+                if installer in _EXPORTS_LOCAL_FOLDERS
+                else f"local sources are not installed for {installer} so far"
+            )
             raise UserError(
                 where,
-                f"installs {pkg.name} from {pkg.path!r}, a local source; pydocker-gen "
-                "installs local sources for uv projects only, so far.",
+                f"installs {pkg.name} from {pkg.path!r}, a local source: {why}.",
                 field=pkg.name,
                 fix="Use uv with a [tool.uv.sources] path source (examples/uv-local-libs), or "
                 "publish the package to an index.",
             )
+        folders.append(rel)
+        if fs.is_file(root / rel / "pyproject.toml"):
+            read.lock_inputs.append(f"{rel}/pyproject.toml")
+    return folders
 
 
 def _config_pin(cfg: config_mod.Config) -> list[Pin]:

@@ -14,7 +14,7 @@ from pydocker_gen import fs
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead, all_hashed, inside, with_backend
+from pydocker_gen.reader.common import ManagerRead, all_hashed, inside
 from pydocker_gen.reader.graph import Edge, reach
 from pydocker_gen.reader.pyproject import PyProject
 from pydocker_gen.reader.python_version import parse_range
@@ -160,7 +160,6 @@ def read(
     others = members - {name}  # workspace members and editable local folders
     inputs, scripts = _local_inputs(root, roots, others, packages)
     local = bool(others) or any(p.source is Source.PATH for p in packages)
-    packages = [with_backend(root, p) for p in packages]
     warnings = []
     if workspace:
         warnings.append("uv workspace: members are installed with the project.")

@@ -1,0 +1,5 @@
+from markupsafe import escape
+
+
+def hello(name: str) -> str:
+    return f"hello, {escape(name)}"
