@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
 FORMAT = 1  # bump when an entry's layout changes
+# sys.path as the interpreter started: a library may add to it when imported (poetry-core puts
+# its _vendor folder first), and the miss that stores an entry has imported more than the
+# lookup that reads it.
+_START_PATH = tuple(sys.path)
 KEEP = 64  # entries (one per folder and command line); the least recently used go first
 OFF_ENV = "PYDOCKER_GEN_NO_CACHE"
 
@@ -55,7 +59,8 @@ def _entry_path(argv: Sequence[str]) -> str:
 
 def _code() -> tuple[object, ...]:
     """pydocker-gen's own files (an editable checkout changes without a version bump) and the
-    folders on sys.path (upgrading packaging or poetry-core renames its dist-info there)."""
+    folders on the starting sys.path (upgrading packaging or poetry-core renames its dist-info
+    there)."""
     here = os.path.dirname(os.path.abspath(__file__))
     files = []
     for dirpath, dirnames, filenames in os.walk(here):
@@ -65,7 +70,7 @@ def _code() -> tuple[object, ...]:
             st = os.stat(path)
             files.append((os.path.relpath(path, here), st.st_size, st.st_mtime_ns))
     paths = []
-    for entry in sys.path:
+    for entry in _START_PATH:
         try:
             paths.append((entry, os.stat(entry or ".").st_mtime_ns))
         except OSError:

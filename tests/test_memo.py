@@ -228,9 +228,13 @@ def test_only_plan_is_memoized_and_it_can_be_turned_off(
     assert runs.misses == 8
 
 
-def test_a_hit_imports_nothing_heavy(tree: Tree, cache: Path) -> None:
-    """The point of the memo: no reader, planner, tomllib, packaging or argparse on a hit."""
-    root = tree(FLASK)
+@pytest.mark.parametrize("project", ["flask", "poetry-local-lib"])
+def test_a_hit_imports_nothing_heavy(tree: Tree, cache: Path, tmp_path: Path, project: str) -> None:
+    """The point of the memo: no reader, planner, tomllib, packaging or argparse on a hit.
+
+    Each run is a new interpreter, as the console script is. poetry-local-lib's plan imports
+    poetry-core, which adds to sys.path: the entry must still be found."""
+    root = tree(FLASK) if project == "flask" else _copy(EXAMPLES / project, tmp_path / project)
     show = "import sys; print(repr(sorted(sys.modules)), file=sys.stderr)"
     run = f"from pydocker_gen.launch import main; code = main(['plan', {str(root)!r}]); {show}"
 
