@@ -67,26 +67,31 @@ missing_images() {
   done
 }
 
-# The stand-ins copy CPython from pyenv, so sysconfig's INCLUDEPY and the python-X.Y.pc files
-# still name the pyenv prefix (the official images say /usr/local): meson-python builds (pycairo)
-# then miss Python.h. A symlink from that prefix to /usr/local makes them behave like the real
-# images; the layer is labelled so it is added once.
+# Two differences from the official images, removed in one labelled layer (added once):
+# - the stand-ins copy CPython from pyenv, so sysconfig's INCLUDEPY and the python-X.Y.pc files
+#   still name the pyenv prefix (the official images say /usr/local): meson-python builds
+#   (pycairo) then miss Python.h. A symlink from that prefix to /usr/local fixes them;
+# - the stand-ins install libexpat1, which the official slim images lack (CPython bundles its
+#   expat): purged, so an image whose wheels need it fails its ldd check here as it would there.
+FIX_LEVEL=2
 fix_prefixes() {
   local suite v tag dir newest=${SUITES##* }
   for suite in $SUITES; do
     for v in $PYTHON_VERSIONS; do
       tag=docker.io/library/python:$v-slim-$suite
-      [ "$("${SUDO[@]}" buildah inspect --type image --format '{{index .Docker.Config.Labels "pydocker-gen.prefix-fixed"}}' "$tag" 2>/dev/null)" = 1 ] && continue
+      [ "$("${SUDO[@]}" buildah inspect --type image --format '{{index .Docker.Config.Labels "pydocker-gen.standin-fixed"}}' "$tag" 2>/dev/null)" = "$FIX_LEVEL" ] && continue
       dir=$(mktemp -d)
       cat >"$dir/Containerfile" <<EOT
 FROM $tag
-RUN p=\$(python -c "import sysconfig; print(sysconfig.get_config_var('prefix'))") && if [ "\$p" != /usr/local ]; then mkdir -p "\$(dirname "\$p")" && ln -s /usr/local "\$p"; fi
-LABEL pydocker-gen.prefix-fixed=1
+RUN p=\$(python -c "import sysconfig; print(sysconfig.get_config_var('prefix'))") && if [ "\$p" != /usr/local ] && [ ! -e "\$p" ]; then mkdir -p "\$(dirname "\$p")" && ln -s /usr/local "\$p"; fi \\
+ && if dpkg -s libexpat1 >/dev/null 2>&1; then dpkg --purge libexpat1; fi \\
+ && python -c "import pyexpat, sqlite3, ssl, ctypes, lzma, bz2, zlib"
+LABEL pydocker-gen.standin-fixed=$FIX_LEVEL
 EOT
       "${SUDO[@]}" env BUILDAH_ISOLATION="$BUILDAH_ISOLATION" buildah bud -q --pull=never --format docker -t "$tag" "$dir" >/dev/null
       [ "$suite" = "$newest" ] && "${SUDO[@]}" buildah tag "$tag" "docker.io/library/python:$v-slim"
       rm -rf "$dir"
-      echo "setup-builder: fixed the CPython prefix of $tag"
+      echo "setup-builder: fixed the CPython prefix and removed libexpat1 in $tag"
     done
   done
 }
