@@ -146,3 +146,17 @@ def test_the_export_filter_leaves_out_exactly_the_local_lines(tmp_path: Path) ->
     export.write_text("\n".join([*lines, kept[6]]) + "\n")
     subprocess.run(["sh", "-c", f"{DROP_LOCAL} {export}"], check=True)
     assert export.read_text().splitlines() == kept
+
+
+@pytest.mark.parametrize(
+    "line", ["./libs/greeting", "../shared-lib", "vendor/lib-1.0-py3-none-any.whl"]
+)
+def test_a_local_line_in_requirements_is_named_as_such(
+    tree: Tree, capsys: pytest.CaptureFixture[str], line: str
+) -> None:
+    root = tree({"requirements.txt": f"flask==3.1.3\n{line}\n"})
+    assert main(["plan", str(root)]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"error: requirements.txt: line 2: installs the local source {line!r}: pydocker-gen "
+        "installs local sources for uv, Pipenv and Poetry projects only, so far."
+    )

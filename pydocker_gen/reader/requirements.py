@@ -164,6 +164,16 @@ def _add_requirement(rel: str, where: str, line: str, result: RequirementsSet) -
     # Per-requirement options follow the requirement; quotes in markers must stay intact.
     hashes = _HASH.findall(" " + line)
     text = _OPTION.sub("", _HASH.sub("", " " + line)).strip()
+    if text.startswith(("./", "../", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")):
+        # pip's own form for a local folder or archive; no PEP 508 name to read.
+        raise UserError(
+            rel,
+            f"installs the local source {text!r}: pydocker-gen installs local sources for "
+            "uv, Pipenv and Poetry projects only, so far.",
+            field=where,
+            fix="Use uv with a [tool.uv.sources] path source (examples/uv-local-libs), or "
+            "publish the package to an index.",
+        )
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
