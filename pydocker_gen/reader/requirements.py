@@ -164,7 +164,10 @@ def _add_requirement(rel: str, where: str, line: str, result: RequirementsSet) -
     # Per-requirement options follow the requirement; quotes in markers must stay intact.
     hashes = _HASH.findall(" " + line)
     text = _OPTION.sub("", _HASH.sub("", " " + line)).strip()
-    if text.startswith(("./", "../", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip")):
+    bare = "@" not in text and "://" not in text  # not `name @ url`, not a URL
+    if bare and (
+        text.startswith(("./", "../", "/", "~")) or text.endswith((".whl", ".tar.gz", ".zip"))
+    ):
         # pip's own form for a local folder or archive; no PEP 508 name to read.
         raise UserError(
             rel,
