@@ -98,6 +98,8 @@ def lookup(argv: Sequence[str]) -> tuple[str, str, int] | None:
     try:
         path = _entry_path(argv)
         with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_uid != os.getuid():
+                return None  # only entries this user wrote (a shared cache folder is no source)
             entry = marshal.load(f)
         if entry["where"] != _where(argv) or entry["code"] != _code():
             return None
@@ -130,7 +132,7 @@ def store(
         }
         path = _entry_path(argv)
         tmp = f"{path}.{os.getpid()}.tmp"
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
         with open(tmp, "wb") as f:
             marshal.dump(entry, f)
         os.replace(tmp, path)

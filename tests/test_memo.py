@@ -445,3 +445,15 @@ def test_a_vanished_working_folder_costs_only_speed(
     assert first[0] == 0 and "uv.lock" in first[1]
     assert runs("plan", str(root)) == first
     assert runs.misses == 2
+
+
+def test_an_entry_of_another_user_is_ignored(
+    tree: Tree, runs: Runs, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tree(FLASK)
+    expected = runs("plan", str(root))
+    runs("plan", str(root))
+    assert runs.misses == 1
+    monkeypatch.setattr(os, "getuid", lambda: 4242)  # as if another user owned the entry
+    assert runs("plan", str(root)) == expected
+    assert runs.misses == 2
