@@ -187,12 +187,12 @@ def run(session: Session, runs: int = 15, warmup: int = 2) -> dict[str, Any]:
     result: dict[str, Any] = {"measured_at": now_iso(), "loadavg_start": loadavg()}
     log(f"generator: {len(cmds)} commands x ({warmup} warm-up + {runs}) rounds")
     for round_no in range(warmup + runs):
-        for cmd in cmds:
+        for index, cmd in enumerate(cmds):
             if cmd.error:
                 continue
             cwd = session.scratch
             if cmd.kind == "plan-miss":
-                cwd = session.scratch / "miss" / f"{round_no}-{cmds.index(cmd)}"
+                cwd = session.scratch / "miss" / f"{round_no}-{index}"
                 cwd.mkdir(parents=True)
             seconds, code, stderr = _time_once(cmd.argv, env, cwd)
             if code != 0:

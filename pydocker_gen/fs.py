@@ -17,13 +17,11 @@ import stat
 TYPE_CHECKING = False  # typing itself is not imported: it costs the memo path
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable
     from pathlib import Path
 
 # (kind, absolute path) -> answer; None when no recording is open.
 _recording: dict[tuple[str, str], object] | None = None
-
-KINDS = ("stat", "read", "list", "real")
 
 
 def observe(kind: str, path: str) -> object:
@@ -120,7 +118,7 @@ class Recording:
         _recording = None
 
 
-def unchanged(observed: Iterator[tuple[str, str, object]]) -> bool:
+def unchanged(observed: Iterable[tuple[str, str, object]]) -> bool:
     """Whether asking every recorded question again gives the recorded answer."""
     for kind, path, answer in observed:
         try:

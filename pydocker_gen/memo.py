@@ -57,10 +57,20 @@ def _entry_path(argv: Sequence[str]) -> str:
     return os.path.join(folder(), f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}.marshal")
 
 
+_signature: tuple[object, ...] | None = None
+
+
 def _code() -> tuple[object, ...]:
     """pydocker-gen's own files (an editable checkout changes without a version bump) and the
     folders on the starting sys.path (upgrading packaging or poetry-core renames its dist-info
-    there)."""
+    there). Computed once a run: a miss looks the entry up, then stores it."""
+    global _signature
+    if _signature is None:
+        _signature = _walk()
+    return _signature
+
+
+def _walk() -> tuple[object, ...]:
     here = os.path.dirname(os.path.abspath(__file__))
     files = []
     for dirpath, dirnames, filenames in os.walk(here):
@@ -103,7 +113,7 @@ def lookup(argv: Sequence[str]) -> tuple[str, str, int] | None:
             entry = marshal.load(f)
         if entry["where"] != _where(argv) or entry["code"] != _code():
             return None
-        if not fs.unchanged(iter(entry["observed"])):
+        if not fs.unchanged(entry["observed"]):
             return None
         os.utime(path)  # pruning removes the least recently used entries, not a busy one
         return str(entry["stdout"]), str(entry["stderr"]), int(entry["exit"])

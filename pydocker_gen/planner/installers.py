@@ -1,8 +1,9 @@
 """One install strategy per installer, behind one Protocol, in one plain registry.
 
 Every strategy fills the virtual environment at ``ctx.venv`` from the lock alone (so the layer
-is cached until a lock input changes), then, only for packages, installs the project after the
-code. Packaging tools are pinned and live in the builder only.
+is cached until a lock input changes), then, after the code, installs what comes from it: the
+project when it is a package, and local folders. Packaging tools are pinned and live in the
+builder only.
 """
 
 from __future__ import annotations
@@ -53,16 +54,17 @@ def _cache_mount(ctx: Context, tool: str) -> str:
     return f"type=cache,id={tool}-{ctx.base_image_id},target=/root/.cache/{tool}"
 
 
-def _pip_cache(ctx: Context) -> tuple[str, ...]:
-    if ctx.backend == "uv":
-        return _uv_cache(ctx)
-    cache = (_cache_mount(ctx, "pip"),) if ctx.profile is Profile.BUILDKIT else ()
+def _mounts(ctx: Context, tool: str) -> tuple[str, ...]:
+    cache = (_cache_mount(ctx, tool),) if ctx.profile is Profile.BUILDKIT else ()
     return cache + ctx.secret_mounts
+
+
+def _pip_cache(ctx: Context) -> tuple[str, ...]:
+    return _mounts(ctx, "uv" if ctx.backend == "uv" else "pip")
 
 
 def _uv_cache(ctx: Context) -> tuple[str, ...]:
-    cache = (_cache_mount(ctx, "uv"),) if ctx.profile is Profile.BUILDKIT else ()
-    return cache + ctx.secret_mounts
+    return _mounts(ctx, "uv")
 
 
 def _uv_env(ctx: Context) -> list[tuple[str, str]]:

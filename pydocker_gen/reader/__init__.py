@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from pydocker_gen import config as config_mod
 from pydocker_gen import fs
+from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
-from pydocker_gen.facts import Installer, ProjectFacts, Source
+from pydocker_gen.facts import Installer, LockedPackage, ProjectFacts, Source
 from pydocker_gen.reader import entrypoint, online, pyproject, requirements
-from pydocker_gen.reader.common import ManagerRead, inside, with_backend
+from pydocker_gen.reader.common import ManagerRead, inside
 from pydocker_gen.reader.python_version import Pin, pins_from_files, resolve
 
 # A lock beats a manifest; among locks, this order.
@@ -54,7 +57,7 @@ def _inspect(root: Path) -> ProjectFacts:
         ) from None
     installer, reason, passed_over = _choose_installer(root, pyproj, cfg.installer)
     read = _read(installer, root, pyproj, cfg)
-    local_folders = [] if installer is Installer.UV else _local_folders(root, installer, read)
+    local = _local_sources(root, installer, read)
     if read.lockfile is None and installer in _LOCKS:
         installer = Installer.PIP  # unlocked, allowed: pip installs the project and resolves
     warnings = list(read.warnings)
@@ -74,13 +77,13 @@ def _inspect(root: Path) -> ProjectFacts:
         installer_reason=reason,
         manifest=read.manifest,
         lockfile=read.lockfile,
-        lock_inputs=tuple(read.lock_inputs),
-        packages=tuple(with_backend(root, p) for p in online.apply_record(root, read.packages)),
+        lock_inputs=(*read.lock_inputs, *local.lock_inputs),
+        packages=tuple(online.apply_record(root, local.packages)),
         hashed=read.hashed,
         pinned=read.pinned,
         python=python,
         install_project=read.install_project,
-        local_folders=tuple(local_folders),
+        local_folders=tuple(local.folders),
         app=app,
         indexes=tuple(read.indexes),
         config=cfg,
@@ -93,16 +96,36 @@ def _inspect(root: Path) -> ProjectFacts:
 _EXPORTS_LOCAL_FOLDERS = frozenset({Installer.PIPENV, Installer.POETRY})
 
 
-def _local_folders(root: Path, installer: Installer, read: ManagerRead) -> list[str]:
-    """Local sources of an exporting manager: folders inside the project install after the
-    code is copied; their pyproject.toml goes with the lock (the export reads it)."""
-    folders = []
+class LocalSources(NamedTuple):
+    packages: list[LockedPackage]  # path sources named relative to the root, with backends
+    lock_inputs: list[str]  # what the install step reads of them, before the code is copied
+    folders: list[str]  # folders an exporting manager installs after the code is copied
+
+
+def _local_sources(root: Path, installer: Installer, read: ManagerRead) -> LocalSources:
+    """Local folders and files the lock installs: inside the project (else an error), named
+    relative to it, with their build backend. uv installs them with `uv sync` after the code
+    and checks their metadata first; Pipenv and Poetry folders install with pip after the code,
+    their export reading their pyproject.toml; other managers cannot install them yet."""
+    out = LocalSources([], [], [])
+    where = read.lockfile or read.manifest or "pyproject.toml"
     for pkg in read.packages:
         if pkg.source is not Source.PATH or pkg.path is None:
+            out.packages.append(pkg)
             continue
-        where = read.lockfile or read.manifest or "pyproject.toml"
-        rel = inside(root, pkg.path, where, pkg.name)  # outside the project: that error first
-        if installer not in _EXPORTS_LOCAL_FOLDERS or not fs.is_dir(root / rel):
+        field = f"package {pkg.name}: source" if installer is Installer.UV else pkg.name
+        rel = inside(root, pkg.path, where, field)  # outside the project: that error first
+        folder, has_pyproject = fs.is_dir(root / rel), fs.is_file(root / rel / "pyproject.toml")
+        if installer is Installer.UV:
+            # No static metadata: uv builds the folder to learn it. A file: a wheel or sdist.
+            out.lock_inputs.append(
+                f"{rel}/pyproject.toml" if has_pyproject else f"{rel}/" if folder else rel
+            )
+        elif installer in _EXPORTS_LOCAL_FOLDERS and folder:
+            out.folders.append(rel)
+            if has_pyproject:
+                out.lock_inputs.append(f"{rel}/pyproject.toml")
+        else:
             why = (
                 "PDM cannot export hashes beside a local folder"
                 if installer is Installer.PDM
@@ -117,10 +140,16 @@ def _local_folders(root: Path, installer: Installer, read: ManagerRead) -> list[
                 fix="Use uv with a [tool.uv.sources] path source (examples/uv-local-libs), or "
                 "publish the package to an index.",
             )
-        folders.append(rel)
-        if fs.is_file(root / rel / "pyproject.toml"):
-            read.lock_inputs.append(f"{rel}/pyproject.toml")
-    return folders
+        backend = _backend(root, rel) if has_pyproject else None
+        out.packages.append(replace(pkg, path=rel, backend=backend))
+    return out
+
+
+def _backend(root: Path, rel: str) -> str | None:
+    """A local folder's build backend, from its pyproject.toml (read, never run)."""
+    table = read_toml(root / rel / "pyproject.toml", root).get("build-system", {})
+    backend = table.get("build-backend") if isinstance(table, dict) else None
+    return backend if isinstance(backend, str) else None
 
 
 def _config_pin(cfg: config_mod.Config) -> list[Pin]:

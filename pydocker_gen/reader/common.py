@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydocker_gen import fs
-from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
 from pydocker_gen.reader.python_version import Pin, Range
@@ -76,14 +75,3 @@ def inside(root: Path, path: str, file: str, field: str) -> str:
         fix="Move it inside the project (with uv, as a workspace member) or publish it to "
         "an index.",
     )
-
-
-def with_backend(root: Path, pkg: LockedPackage) -> LockedPackage:
-    """A local folder's build backend, from its pyproject.toml (read, never run)."""
-    if pkg.source is not Source.PATH or pkg.path is None:
-        return pkg
-    pyproject = root / pkg.path / "pyproject.toml"
-    if not fs.is_file(pyproject):
-        return pkg
-    backend = read_toml(pyproject, root).get("build-system", {}).get("build-backend")
-    return replace(pkg, backend=backend) if isinstance(backend, str) else pkg

@@ -158,7 +158,7 @@ def read(
         ranges.append(parse_range(lock["requires-python"], "uv.lock: requires-python"))
     workspace = tool.get("workspace", {}).get("members", [])
     others = members - {name}  # workspace members and editable local folders
-    inputs, scripts = _local_inputs(root, roots, others, packages)
+    inputs, scripts = _member_inputs(root, roots, others)
     local = bool(others) or any(p.source is Source.PATH for p in packages)
     warnings = []
     if workspace:
@@ -178,17 +178,14 @@ def read(
     )
 
 
-def _local_inputs(
-    root: Path,
-    roots: list[dict[str, Any]],
-    members: Set[str],
-    packages: list[LockedPackage],
+def _member_inputs(
+    root: Path, roots: list[dict[str, Any]], members: Set[str]
 ) -> tuple[list[str], dict[str, str]]:
     """The files `uv sync --locked` reads before the code is copied, and members' scripts.
 
-    Workspace members and local folders (path sources) install with the code, after
-    `COPY . .`; `uv sync --locked` checks their metadata first, so their pyproject.toml goes
-    with the lock.
+    Workspace members (and editable local folders) install with the code, after `COPY . .`;
+    `uv sync --locked` checks their metadata first, so their pyproject.toml goes with the lock.
+    Path sources are added by the reader's `_local_sources`, as for every manager.
     """
     inputs = ["pyproject.toml", LOCK]
     scripts: dict[str, str] = {}
@@ -199,16 +196,6 @@ def _local_inputs(
             inside(root, str(path), LOCK, f"package {member}: source")
             inputs.append(f"{path}/pyproject.toml")
             scripts.update(_member_scripts(root, path))
-    for pkg in packages:
-        if pkg.source is not Source.PATH or pkg.path is None:
-            continue
-        rel = inside(root, pkg.path, LOCK, f"package {pkg.name}: source")
-        if fs.is_file(root / rel / "pyproject.toml"):
-            inputs.append(f"{rel}/pyproject.toml")
-        elif fs.is_dir(root / rel):
-            inputs.append(f"{rel}/")  # no static metadata: uv builds it to learn it
-        else:
-            inputs.append(rel)  # a wheel or sdist file
     return inputs, scripts
 
 
