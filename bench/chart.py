@@ -116,7 +116,7 @@ def _generator(ax: Any, sections: dict[str, Any]) -> None:
     if not gen:
         return
     warm = {r["project"]: r for r in gen["rows"] if r["kind"] == "plan" and "ratio" in r}
-    cold = {r["project"]: r for r in gen["rows"] if r["kind"] == "plan-cold" and "ratio" in r}
+    cold = {r["project"]: r for r in gen["rows"] if r["kind"] == "generate" and "ratio" in r}
     names = list(warm)
     y = [2 * i for i in range(len(names))][::-1]
     height = 0.8
@@ -125,14 +125,14 @@ def _generator(ax: Any, sections: dict[str, Any]) -> None:
         [warm[n]["ratio"] for n in names],
         height,
         color=OURS,
-        label="plan (repeat, inputs unchanged: memo)",
+        label="plan",
     )
     ax.barh(
         [v - height / 2 for v in y],
         [cold[n]["ratio"] if n in cold else 0 for n in names],
         height,
         color=BASELINE,
-        label="plan --no-cache (reads and plans)",
+        label="generate --stdout",
     )
     ax.set_yticks(y, names, fontsize=8)
     for yi, n in zip(y, names, strict=True):

@@ -1,5 +1,5 @@
 import sys
 
-from pydocker_gen.launch import main
+from pydocker_gen.cli import main
 
 sys.exit(main())

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydocker_gen import __version__, memo
+from pydocker_gen import __version__
 from pydocker_gen.dockerignore import excluded
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import ProjectFacts
@@ -30,6 +30,7 @@ EXIT_OK, EXIT_STALE, EXIT_USER, EXIT_BUG = 0, 1, 2, 3
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        allow_abbrev=False,  # `--onl` must not silently mean `--online`
         prog="pydocker-gen",
         description="Generate a lock-file-based, multi-stage Dockerfile for a Python project.",
     )
@@ -38,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def add(name: str, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
+        p = sub.add_parser(name, help=help_, description=help_, allow_abbrev=False)
         p.add_argument("dir", nargs="?", default=".", type=Path, help="project root (default: .)")
         p.add_argument(
             "--debian", choices=("bookworm", "trixie"), help="Debian release of the base"
@@ -66,16 +67,13 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--force", action="store_true", help="replace a hand-edited Dockerfile")
     pl = add("plan", "show the decisions and their reasons")
     pl.add_argument("--json", action="store_true", help="one JSON object")
-    pl.add_argument(
-        "--no-cache",
-        action="store_true",
-        help=f"neither use nor record the memo of this plan (also {memo.OFF_ENV}=1)",
-    )
     add("check", "exit 1 (with a diff) when the Dockerfile is not what generate would write")
     ini = add("init", "first-time set-up: detect, plan and write the files")
     ini.add_argument("--force", action="store_true", help="move a hand-written Dockerfile aside")
     ini.add_argument("--yes", action="store_true", help="ask nothing")
-    new = sub.add_parser("new", help="start a project from the cookiecutter template")
+    new = sub.add_parser(
+        "new", help="start a project from the cookiecutter template", allow_abbrev=False
+    )
     new.add_argument("dir", nargs="?", default=".", type=Path, help="where to create it")
     new.add_argument("--no-input", action="store_true", help="ask nothing; use the defaults")
     new.add_argument(
@@ -338,37 +336,9 @@ COMMANDS = {
 }
 
 
-def _memoized(argv: Sequence[str], args: argparse.Namespace) -> int:
-    """Run `plan` recording what it read and printed, for memo.py to answer next time."""
-    import contextlib
-    import io
-
-    from pydocker_gen import fs
-
-    out, err = io.StringIO(), io.StringIO()
-    code = EXIT_BUG
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
-        with (
-            fs.Recording() as rec,
-            contextlib.redirect_stdout(out),
-            contextlib.redirect_stderr(err),
-        ):
-            code = COMMANDS[args.command](args)
-    finally:
-        sys.stdout.write(out.getvalue())
-        sys.stderr.write(err.getvalue())
-    if code == EXIT_OK:
-        memo.store(argv, rec.observed, out.getvalue(), err.getvalue(), code)
-    return code
-
-
-def main(argv: Sequence[str] | None = None, *, memoize: bool = False) -> int:
-    """``memoize``: record a `plan` run for memo.py (the console script asks for it)."""
-    raw = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(raw)
-    try:
-        if memoize and args.command == "plan" and memo.eligible(raw):
-            return _memoized(raw, args)
         return COMMANDS[args.command](args)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -20,8 +20,8 @@ def generated_dockerfiles() -> list[Path]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # The knowledge-table copy and plan memos go to a cache of the test session's own, never
-    # the developer's (subprocesses inherit it too).
+    # The --online look-ups' cache is the test session's own, never the developer's
+    # (subprocesses inherit it too).
     os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="pydocker-gen-test-cache-")
 
 
