@@ -242,7 +242,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def _explain(the_plan: Plan) -> None:
-    print(f"{the_plan.base_image}  ({the_plan.installer}, {the_plan.lockfile or 'no lock'})")
+    print(f"{the_plan.base_image}  ({the_plan.manager}, {the_plan.lockfile or 'no lock'})")
     for r in the_plan.reasons:
         print(f"  {r.topic}: {r.decision}\n      because {r.why}")
     for c in the_plan.compiled:

@@ -234,7 +234,6 @@ SCHEMA: dict[str, Key] = {
 
 _CHOICES = {
     "debian": ("bookworm", "trixie"),
-    "installer": ("pip", "pipenv", "poetry", "uv", "pdm", "pylock"),
     "builder_profile": ("buildkit", "portable"),
     "backend": ("pip", "uv"),
 }
@@ -321,9 +320,22 @@ def _build(flat: Mapping[str, Any], source: str) -> Config:
     )
 
 
+def _choices() -> dict[str, tuple[str, ...]]:
+    # The managers' registry imports the planner, which imports this module: read it late.
+    from pydocker_gen import managers
+
+    return {**_CHOICES, "installer": managers.names()}
+
+
+def _known_tools() -> tuple[str, ...]:
+    from pydocker_gen.planner.installers import TOOL_VERSIONS
+
+    return tuple(TOOL_VERSIONS)
+
+
 def _semantic_problems(flat: Mapping[str, Any]) -> list[str]:  # noqa: C901 - one check a key
     problems = []
-    for key, choices in _CHOICES.items():
+    for key, choices in _choices().items():
         if key in flat and flat[key] not in choices:
             problems.append(f"{key!r} must be one of {', '.join(choices)}, not {flat[key]!r}")
     if "python" in flat and not re.fullmatch(r"3\.\d+", flat["python"]):
@@ -367,10 +379,8 @@ def _semantic_problems(flat: Mapping[str, Any]) -> list[str]:  # noqa: C901 - on
     if "base_image" in flat and not _IMAGE.match(flat["base_image"]):
         problems.append(f"'base_image' must be an image reference, not {flat['base_image']!r}")
     for name in flat.get("tools", {}):
-        if name not in ("pipenv", "poetry", "poetry-plugin-export", "pdm", "uv"):
-            problems.append(
-                f"'tools' knows pipenv, poetry, poetry-plugin-export, pdm, uv; not {name!r}"
-            )
+        if name not in _known_tools():
+            problems.append(f"'tools' knows {', '.join(_known_tools())}; not {name!r}")
     for key in ("writable",):
         for path in flat.get(key, []):
             if path.startswith("/") or ".." in path.split("/"):

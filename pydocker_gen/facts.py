@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from pydocker_gen.config import Config
 
-
-class Installer(StrEnum):
-    """The package manager whose lock (or requirements) the image installs from."""
-
-    PIP = "pip"
-    PIPENV = "pipenv"
-    POETRY = "poetry"
-    UV = "uv"
-    PDM = "pdm"
-    PYLOCK = "pylock"
+if TYPE_CHECKING:
+    from pydocker_gen.managers import Manager
 
 
 class Source(StrEnum):
@@ -106,8 +98,8 @@ class ProjectFacts:
     """Everything the planner needs, read without running project code."""
 
     root: str
-    installer: Installer
-    installer_reason: str
+    manager: Manager  # whose lock (or requirements) the image installs from
+    manager_reason: str
     manifest: str | None  # e.g. "Pipfile", "pyproject.toml"
     lockfile: str | None  # e.g. "Pipfile.lock"; None when the project is unlocked
     lock_inputs: tuple[str, ...]  # files the dependency install reads, copied before the code

@@ -88,10 +88,10 @@ def test_plan_json_has_the_documented_keys(tree: Tree, capsys: pytest.CaptureFix
     for key in (
         "python",
         "base_image",
-        "installer",
+        "manager",
         "lockfile",
-        "builder",
-        "compile",
+        "toolchain",
+        "compiled",
         "build_packages",
         "runtime_packages",
         "cmd",
@@ -100,8 +100,8 @@ def test_plan_json_has_the_documented_keys(tree: Tree, capsys: pytest.CaptureFix
     ):
         assert key in data
     assert data["python"] == "3.12"
-    assert data["installer"] == "pip"
-    assert data["builder"] is False
+    assert data["manager"] == "pip"
+    assert data["toolchain"] is False
     assert data["cmd"] == ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]
     assert data["port"] == 8000
 
@@ -210,7 +210,7 @@ def test_manifest_without_lock_names_the_command_and_can_proceed_unlocked(
     (root / "pydocker-gen.toml").write_text("allow_unlocked = true\n")
     assert main(["plan", "--json", str(root)]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["lockfile"] is None and data["installer"] == "pip"
+    assert data["lockfile"] is None and data["manager"] == "pip"
     assert any(f"No {lock}" in w for w in data["warnings"])
 
 

@@ -45,7 +45,7 @@ EFFECTS: dict[str, tuple[str, dict[str, str], Callable[[str, dict[str, object]],
     "installer": (
         'installer = "pip"',
         {"Pipfile": "[packages]\n"},
-        lambda d, p: p["installer"] == "pip",
+        lambda d, p: p["manager"] == "pip",
     ),
     "backend": (
         'backend = "uv"',
@@ -64,7 +64,7 @@ EFFECTS: dict[str, tuple[str, dict[str, str], Callable[[str, dict[str, object]],
     "packages.build": (
         'packages.build = ["libxmlsec1-dev"]',
         {},
-        lambda d, p: "libxmlsec1-dev" in d and p["builder"] is True,
+        lambda d, p: "libxmlsec1-dev" in d and p["toolchain"] is True,
     ),
     "packages.runtime": (
         'packages.runtime = ["libxmlsec1"]',

@@ -72,19 +72,19 @@ def test_real_locks(
     project: Path, debian: str, compile: list[str], build: list[str], runtime: list[str]
 ) -> None:
     the_plan = plan(inspect(project), Options(debian=debian))
-    assert list(the_plan.compile) == compile
+    assert [c.name for c in the_plan.compiled] == compile
     assert list(the_plan.build_packages) == build
     assert list(the_plan.runtime_packages) == runtime
-    assert the_plan.builder is bool(compile)
+    assert the_plan.toolchain is bool(compile)
 
 
 def test_extras_and_platforms_from_a_real_uv_lock() -> None:
     project = FIXTURES / "native-mix"  # psycopg[c], opencv-python, pysqlite3
     amd = plan(inspect(project))
-    assert list(amd.compile) == ["psycopg-c"]
+    assert [c.name for c in amd.compiled] == ["psycopg-c"]
     assert "libpq5" in amd.runtime_packages and "libgl1" in amd.runtime_packages
     both = plan(inspect(project), Options(platforms=("linux/amd64", "linux/arm64")))
-    assert list(both.compile) == ["psycopg-c", "pysqlite3"]
+    assert [c.name for c in both.compiled] == ["psycopg-c", "pysqlite3"]
     assert "libsqlite3-dev" in both.build_packages
     assert any(
         r.topic == "platforms: pysqlite3" and "aarch64 only" in r.decision for r in both.reasons

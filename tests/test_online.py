@@ -63,7 +63,7 @@ def test_online_lookup_is_recorded_and_used_offline(
         {"requirements.txt": f"fancy-ext==1.0 --hash=sha256:{HASH}\n", ".python-version": "3.12\n"}
     )
     before = plan(inspect(root))
-    assert before.compile == ()  # unknown, hash-only: assumed to have a wheel
+    assert before.compiled == ()  # unknown, hash-only: assumed to have a wheel
 
     learned, problems = online.look_up(root, inspect(root).packages, index=index)
     assert (learned, problems) == (1, [])
@@ -71,7 +71,7 @@ def test_online_lookup_is_recorded_and_used_offline(
     assert record["files"] == {"fancy-ext==1.0": ["fancy_ext-1.0.tar.gz"]}
 
     after = plan(inspect(root))  # offline now: the record answers
-    assert after.compile == ("fancy-ext",)
+    assert [c.name for c in after.compiled] == ["fancy-ext"]
     assert any("fancy-ext" in w for w in after.warnings)
 
     Index.requests.clear()

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
 
-from pydocker_gen import __version__
+from pydocker_gen import __version__, managers
 from pydocker_gen.dockerignore import excluded
 from pydocker_gen.facts import ProjectFacts
 from pydocker_gen.planner import native
-from pydocker_gen.planner.installers import STRATEGIES, Context
+from pydocker_gen.planner.installers import Context
 from pydocker_gen.planner.model import Compiled, Plan, Profile, Reason, Run
 from pydocker_gen.reader.python_version import admits_minor
 
@@ -82,7 +82,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     options = options or Options()
     cfg = facts.config
     reasons: list[Reason] = [
-        Reason(topic="installer", decision=str(facts.installer), why=facts.installer_reason)
+        Reason(topic="manager", decision=facts.manager.name, why=facts.manager_reason)
     ]
     warnings = list(facts.warnings)
 
@@ -93,7 +93,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         if options.debian
         else f"{cfg.source}: debian"
         if cfg.debian
-        else ("current Debian stable (default)")
+        else "current Debian stable (default)"
     )
     reasons.append(Reason(topic="debian", decision=debian, why=why))
 
@@ -124,11 +124,11 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
             "their system libraries: the builder gets a C compiler only. Add what they need as "
             "packages.build / packages.runtime in the configuration."
         )
-    builder = bool(build_packages)
+    toolchain = bool(build_packages)
     reasons.append(
         Reason(
-            topic="builder",
-            decision=str(builder).lower(),
+            topic="toolchain",
+            decision=str(toolchain).lower(),
             why="a toolchain is needed to compile " + ", ".join(c.name for c in compiled)
             if compiled
             else "every package installs from a wheel: no compiler anywhere",
@@ -165,10 +165,12 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         base_image_id=re.sub(r"[^A-Za-z0-9_.-]+", "-", base_image.removeprefix("python:"))[:100],
         secret_mounts=secret_mounts,
     )
-    install = STRATEGIES[facts.installer](facts, ctx)
-    if cfg.extras and facts.installer.value not in ("uv", "poetry", "pdm"):
+    install = facts.manager.strategy(facts, ctx)
+    if cfg.extras and not facts.manager.extras:
+        *most, last = [m.title for m in managers.MANAGERS if m.extras]
+        takers = f"{', '.join(most)} and {last}" if most else last
         warnings.append(
-            f"extras apply only to uv, Poetry and PDM locks; {facts.installer} installs the "
+            f"extras apply only to {takers} locks; {facts.manager.title} installs the "
             f"locked set as it is, so extras = {list(cfg.extras)} changes nothing."
         )
 
@@ -204,11 +206,10 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         python=python,
         debian=debian,
         base_image=base_image,
-        installer=str(facts.installer),
+        manager=facts.manager.name,
         lockfile=facts.lockfile,
         profile=profile,
-        builder=builder,
-        compile=tuple(c.name for c in compiled),
+        toolchain=toolchain,
         compiled=tuple(compiled),
         build_packages=build_packages,
         runtime_packages=runtime_packages,

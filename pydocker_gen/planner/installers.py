@@ -1,4 +1,4 @@
-"""One install strategy per installer, behind one Protocol, in one plain registry.
+"""One install strategy per package manager, behind one Protocol (managers.py names each).
 
 Every strategy fills the virtual environment at ``ctx.venv`` from the lock alone (so the layer
 is cached until a lock input changes), then, after the code, installs what comes from it: the
@@ -9,10 +9,12 @@ builder only.
 from __future__ import annotations
 
 import shlex
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from pydocker_gen.facts import Installer, ProjectFacts
 from pydocker_gen.planner.model import Install, Profile, Run
+
+if TYPE_CHECKING:
+    from pydocker_gen.facts import ProjectFacts
 
 # Pinned tool versions; the configuration can override them (``tools.<name>``).
 TOOL_VERSIONS = {
@@ -209,13 +211,3 @@ def pylock(facts: ProjectFacts, ctx: Context) -> Install:
         project=_project_from_source(facts, ctx),
         lock_inputs=facts.lock_inputs,
     )
-
-
-STRATEGIES: dict[Installer, Strategy] = {
-    Installer.PIP: pip,
-    Installer.PIPENV: pipenv,
-    Installer.POETRY: poetry,
-    Installer.PDM: pdm,
-    Installer.UV: uv,
-    Installer.PYLOCK: pylock,
-}

@@ -62,11 +62,10 @@ class Plan:
     python: str
     debian: str
     base_image: str
-    installer: str
+    manager: str  # the package manager whose lock is installed
     lockfile: str | None
     profile: Profile
-    builder: bool  # a toolchain is installed in the build stage because something compiles
-    compile: tuple[str, ...]
+    toolchain: bool  # the build stage installs a compiler because something compiles
     compiled: tuple[Compiled, ...]
     build_packages: tuple[str, ...]
     runtime_packages: tuple[str, ...]
