@@ -282,6 +282,13 @@ def parse(table: Mapping[str, Any], source: str) -> Config:
     return _build(flat, source)
 
 
+def check_options(values: Mapping[str, Any], source: str) -> None:
+    """Command-line values that override configuration keys: the same checks as the file's."""
+    problems = _semantic_problems({k: v for k, v in values.items() if v not in (None, ())})
+    if problems:
+        raise UserError(source, "; ".join(problems) + ".")
+
+
 def _strs(value: object) -> tuple[str, ...]:
     return tuple(value) if isinstance(value, list) else ()
 

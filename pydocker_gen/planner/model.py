@@ -69,7 +69,8 @@ class Plan:
     compiled: tuple[Compiled, ...]
     build_packages: tuple[str, ...]
     runtime_packages: tuple[str, ...]
-    install: Install
+    builder_setup: tuple[Run, ...]  # system packages and the packaging tool, build stage
+    install: Install  # its RUNs include the configured after-deps steps
     venv: str
     workdir: str
     user: str
@@ -82,8 +83,8 @@ class Plan:
     copy_app: tuple[str, ...]  # sources of the final stage's COPY of the application
     writable: tuple[str, ...]  # folders under workdir the app user owns
     steps_before_deps: tuple[Run, ...]
-    steps_after_deps: tuple[Run, ...]
-    steps_final: tuple[Run, ...]
+    final_setup: tuple[Run, ...]  # run-time packages and the app user
+    final_steps: tuple[Run, ...]  # configured final steps and the writable folders
     platforms: tuple[str, ...]
     build_command: str  # how to build it, with the secrets it expects
     dockerignore: tuple[str, ...]

@@ -20,7 +20,7 @@ from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import PythonRequirement
 
-_MINOR = re.compile(r"^(?:python-?|cpython-?)?(3)\.(\d+)(?:\.\d+)?(?:[a-z]+\d*)?$")
+_MINOR = re.compile(r"^(?:python-?|cpython-?)?(3)\.(\d+)(?:\.(?:\d+|x|\*))?(?:[a-z]+\d*)?$")
 
 
 class Pin(NamedTuple):

@@ -99,15 +99,6 @@ def env_lines(pairs: Iterable[tuple[str, str]]) -> list[str]:
     return [line + " \\" for line in lines[:-1]] + [lines[-1]]
 
 
-def apt_install(packages: Iterable[str]) -> tuple[str, ...]:
-    pkgs = " ".join(sorted(packages))
-    return (
-        "apt-get update",
-        f"apt-get install --yes --no-install-recommends {pkgs}",
-        "rm -rf /var/lib/apt/lists/*",
-    )
-
-
 def copy_groups(files: Iterable[str]) -> list[tuple[list[str], str]]:
     """COPY sources grouped by folder, so that requirements/base.txt keeps its path.
 
@@ -130,68 +121,21 @@ def copy_args(sources: list[str], dest: str) -> str:
     return json.dumps([*sources, dest])
 
 
-def _builder_prep(plan: Plan) -> Run | None:
-    commands: list[str] = []
-    if plan.build_packages:
-        commands += apt_install(plan.build_packages)
-    if plan.install.tool:
-        commands.append(f"python -m pip install --no-cache-dir {plan.install.tool}")
-    return Run(commands=tuple(commands)) if commands else None
-
-
-def _final_prep(plan: Plan) -> Run:
-    commands: list[str] = []
-    if plan.runtime_packages:
-        commands += apt_install(plan.runtime_packages)
-    user, uid = sh_quote(plan.user), plan.uid
-    commands += [
-        f"groupadd --system --gid {uid} {user}",
-        f"useradd --system --uid {uid} --gid {uid} --no-create-home --home-dir /nonexistent "
-        f"--shell /usr/sbin/nologin {user}",
-    ]
-    return Run(commands=tuple(commands))
-
-
-def _install_runs(plan: Plan) -> tuple[list[Run], list[Run]]:
-    """deps and project RUNs, with the configured after-deps steps joined to the last one."""
-    deps, project = list(plan.install.deps), list(plan.install.project)
-    after = tuple(c for r in plan.steps_after_deps for c in r.commands)
-    target = project if project else deps
-    if after and target:
-        last = target[-1]
-        target[-1] = Run(commands=last.commands + after, mounts=last.mounts)
-    elif after:
-        deps.append(Run(commands=after))
-    return deps, project
-
-
-def _final_steps(plan: Plan) -> Run | None:
-    commands = [c for r in plan.steps_final for c in r.commands]
-    for folder in plan.writable:
-        path = sh_quote(folder)
-        commands.append(f"mkdir -p {path}")
-        commands.append(f"chown {plan.uid}:{plan.uid} {path}")
-    return Run(commands=tuple(commands)) if commands else None
-
-
 def render(plan: Plan, extra_template_dirs: Iterable[Path] = ()) -> Rendered:
     env = environment(extra_template_dirs)
-    prep = _builder_prep(plan)
-    deps, project = _install_runs(plan)
-    final_steps = _final_steps(plan)
     context = {
         "plan": plan,
         "builder_env": env_lines(plan.install.env),
         "final_env": env_lines(plan.env),
-        "builder_prep": run_lines(prep) if prep else [],
+        "builder_prep": [line for r in plan.builder_setup for line in run_lines(r)],
         "apt_in_builder": bool(plan.build_packages),
         "lock_copies": [copy_args(s, d) for s, d in copy_groups(plan.install.lock_inputs)],
         "before_deps_runs": [run_lines(r) for r in plan.steps_before_deps],
-        "deps_runs": [run_lines(r) for r in deps],
-        "project_runs": [run_lines(r) for r in project],
-        "final_steps": run_lines(final_steps) if final_steps else [],
+        "deps_runs": [run_lines(r) for r in plan.install.deps],
+        "project_runs": [run_lines(r) for r in plan.install.project],
+        "final_steps": [line for r in plan.final_steps for line in run_lines(r)],
         "healthcheck": json_array(plan.healthcheck) if plan.healthcheck else None,
-        "final_prep": run_lines(_final_prep(plan)),
+        "final_prep": [line for r in plan.final_setup for line in run_lines(r)],
         "apt_in_final": bool(plan.runtime_packages),
         "app_copies": [copy_args([s], "./") for s in plan.copy_app],
     }
