@@ -90,3 +90,46 @@ def test_procfile_port_hint(tree: Tree) -> None:
         tree({"Procfile": "web: hypercorn main:app --bind 0.0.0.0:9000\n"}), set(), {}
     )
     assert app.port == 9000
+
+
+DJANGO_ASGI = {
+    "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'site1.settings')\n",
+    "site1/__init__.py": "",
+    "site1/settings.py": "ASGI_APPLICATION = 'site1.asgi.application'\n"
+    "WSGI_APPLICATION = 'site1.wsgi.application'\n",
+}
+
+
+def test_django_served_by_daphne_gets_a_command(tree: Tree) -> None:
+    app = entrypoint.detect(tree(DJANGO_ASGI), {"django", "daphne", "channels"}, {})
+    assert app.cmd == ("daphne", "--bind", "0.0.0.0", "--port", "8000", "site1.asgi:application")
+    assert app.server == "daphne"
+
+
+@pytest.mark.parametrize(
+    ("deps", "cmd"),
+    [
+        ({"waitress"}, ("waitress-serve", "--call", "--listen=0.0.0.0:8000", "app:create_app")),
+        ({"gunicorn"}, ("gunicorn", "--bind", "0.0.0.0:8000", "app:create_app()")),
+    ],
+)
+def test_a_factory_is_called_the_way_each_server_calls_one(
+    tree: Tree, deps: set[str], cmd: tuple[str, ...]
+) -> None:
+    files = {"app.py": "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n"}
+    assert entrypoint.detect(tree(files), {"flask", *deps}, {}).cmd == cmd
+
+
+def test_uwsgi_cannot_serve_a_factory_so_none_is_planned(tree: Tree) -> None:
+    files = {"app.py": "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n"}
+    app = entrypoint.detect(tree(files), {"flask", "uwsgi"}, {})
+    assert (
+        app.cmd is None
+        and "no server (gunicorn, uwsgi, granian, waitress, hypercorn)" in app.reason
+    )
+
+
+def test_every_server_in_the_table_is_recognised_in_a_procfile(tree: Tree) -> None:
+    for server in entrypoint.SERVERS:
+        root = tree({"Procfile": f"web: {server.argv[0]} x\n"})
+        assert entrypoint.detect(root, set(), {}).server == server.argv[0]

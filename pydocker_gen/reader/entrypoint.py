@@ -18,8 +18,133 @@ from pydocker_gen import fs
 from pydocker_gen.facts import AppCommand
 
 DEFAULT_PORT = 8000
-ASGI_SERVERS = ("uvicorn", "granian", "hypercorn", "gunicorn")  # gunicorn: with uvicorn workers
-WSGI_SERVERS = ("gunicorn", "uwsgi", "granian", "waitress", "hypercorn")
+
+
+class Server(NamedTuple):
+    """One way to serve an application object: the distributions that must all be locked, and
+    the command. ``{target}`` is ``module:attr``, ``{call}`` the same with ``()`` for a factory,
+    ``{attr}``/``{path}`` its parts, ``{port}`` and ``{bind}`` (0.0.0.0:port) where it listens.
+    A factory's flags go right after the program name (waitress reads options first)."""
+
+    name: str
+    interface: str  # "asgi" or "wsgi"
+    needs: frozenset[str]
+    argv: tuple[str, ...]
+    factory: tuple[str, ...] | None  # added for a create_app() factory; None: cannot serve one
+    unless: frozenset[str] = frozenset()  # a row further down serves better when these are locked
+
+
+# Preference order within an interface: the first row whose distributions are locked wins.
+SERVERS: tuple[Server, ...] = (
+    Server(
+        "uvicorn",
+        "asgi",
+        frozenset({"uvicorn"}),
+        ("uvicorn", "{target}", "--host", "0.0.0.0", "--port", "{port}"),
+        factory=("--factory",),
+        unless=frozenset({"gunicorn"}),  # gunicorn supervises uvicorn workers
+    ),
+    Server(
+        "gunicorn",
+        "asgi",
+        frozenset({"gunicorn", "uvicorn"}),
+        (
+            "gunicorn",
+            "--bind",
+            "{bind}",
+            "--worker-class",
+            "uvicorn.workers.UvicornWorker",
+            "{call}",
+        ),
+        factory=(),
+    ),
+    Server(
+        "hypercorn",
+        "asgi",
+        frozenset({"hypercorn"}),
+        ("hypercorn", "--bind", "{bind}", "{call}"),
+        factory=(),
+    ),
+    Server(
+        "granian",
+        "asgi",
+        frozenset({"granian"}),
+        ("granian", "--interface", "asgi", "--host", "0.0.0.0", "--port", "{port}", "{target}"),
+        factory=("--factory",),
+    ),
+    Server(
+        "daphne",
+        "asgi",
+        frozenset({"daphne"}),
+        ("daphne", "--bind", "0.0.0.0", "--port", "{port}", "{target}"),
+        factory=None,
+    ),
+    Server(
+        "gunicorn", "wsgi", frozenset({"gunicorn"}), ("gunicorn", "--bind", "{bind}", "{call}"), ()
+    ),
+    # --die-on-term: uWSGI 2.0 reloads on SIGTERM, which `docker stop` sends.
+    *(
+        Server(
+            "uwsgi",
+            "wsgi",
+            frozenset({dist}),
+            (
+                "uwsgi",
+                "--http-socket",
+                ":{port}",
+                "--master",
+                "--die-on-term",
+                "--wsgi-file",
+                "{path}",
+                "--callable",
+                "{attr}",
+            ),
+            factory=None,
+        )
+        for dist in ("uwsgi", "pyuwsgi")
+    ),
+    Server(
+        "granian",
+        "wsgi",
+        frozenset({"granian"}),
+        ("granian", "--interface", "wsgi", "--host", "0.0.0.0", "--port", "{port}", "{target}"),
+        factory=("--factory",),
+    ),
+    Server(
+        "waitress",
+        "wsgi",
+        frozenset({"waitress"}),
+        ("waitress-serve", "--listen={bind}", "{target}"),
+        factory=("--call",),
+    ),
+    Server(
+        "hypercorn",
+        "wsgi",
+        frozenset({"hypercorn"}),
+        ("hypercorn", "--bind", "{bind}", "{call}"),
+        factory=(),
+    ),
+)
+SERVER_COMMANDS = frozenset(s.argv[0] for s in SERVERS)
+
+
+def servers_for(interface: str) -> tuple[str, ...]:
+    """The servers that could serve an application of this interface, in preference order."""
+    return tuple(dict.fromkeys(s.name for s in SERVERS if s.interface == interface))
+
+
+def best_server(interface: str, deps: Collection[str], factory: bool) -> Server | None:
+    for server in SERVERS:
+        if (
+            server.interface == interface
+            and server.needs <= set(deps)
+            and not (server.unless & set(deps))
+            and not (factory and server.factory is None)
+        ):
+            return server
+    return None
+
+
 ASGI_CLASSES = {
     "FastAPI": "fastapi",
     "Starlette": "starlette",
@@ -67,8 +192,7 @@ def detect(root: Path, dependencies: Collection[str], scripts: Mapping[str, str]
     if obj is not None:
         return AppCommand(
             reason=f"{obj.path} defines {_article(obj.framework)} application, but no server "
-            f"({', '.join(ASGI_SERVERS if obj.interface == 'asgi' else WSGI_SERVERS)}) is a "
-            "dependency"
+            f"({', '.join(servers_for(obj.interface))}) is a dependency"
         )
     return AppCommand()
 
@@ -84,7 +208,7 @@ def _procfile(root: Path) -> AppCommand | None:
             # Exec form cannot expand $PORT: substitute the port the image exposes.
             text = re.sub(r"\$\{?PORT\}?", str(port), command.strip())
             words = tuple(shlex.split(text))
-            server = words[0] if words and words[0] in (*ASGI_SERVERS, *WSGI_SERVERS) else None
+            server = words[0] if words and words[0] in SERVER_COMMANDS else None
             return AppCommand(cmd=words, port=port, server=server, reason="Procfile: web")
     return None
 
@@ -113,10 +237,12 @@ def _django(root: Path, deps: set[str]) -> AppCommand | None:
         names = _string_assignments(settings) if fs.is_file(settings) else {}
         asgi = names.get("ASGI_APPLICATION")
         wsgi = names.get("WSGI_APPLICATION")
+        # ASGI when a server for it is locked, unless plain gunicorn serves the WSGI app.
+        wsgi_server = best_server("wsgi", deps, factory=False)
         if (
             asgi
-            and (deps & {"uvicorn", "hypercorn", "granian", "daphne"})
-            and not (wsgi and "gunicorn" in deps and "uvicorn" not in deps)
+            and best_server("asgi", deps, factory=False) is not None
+            and not (wsgi and wsgi_server is not None and wsgi_server.name == "gunicorn")
         ):
             target, interface = asgi, "asgi"
         elif wsgi:
@@ -247,70 +373,25 @@ def _main_script(root: Path) -> str | None:
 
 def serve(obj: AppObject, deps: set[str], port: int) -> AppCommand | None:
     """The command that serves ``obj`` with the best server among the dependencies."""
-    target = f"{obj.module}:{obj.attr}"
     factory = obj.attr.endswith("()")
-    kind = f"{_article(obj.framework)} {obj.interface.upper()}"
-    reason = f"{obj.path} defines {kind} application {obj.attr!r}"
-    bind = f"0.0.0.0:{port}"
-    cmd: tuple[str, ...] | None = None
-    server = None
-    if obj.interface == "asgi":
-        if "uvicorn" in deps and "gunicorn" not in deps:
-            server = "uvicorn"
-            plain = target.removesuffix("()")
-            cmd = ("uvicorn", plain, "--host", "0.0.0.0", "--port", str(port))
-            cmd += ("--factory",) if factory else ()
-        elif "uvicorn" in deps:
-            server = "gunicorn"
-            cmd = (
-                "gunicorn",
-                "--bind",
-                bind,
-                "--worker-class",
-                "uvicorn.workers.UvicornWorker",
-                target,
-            )
-        elif "hypercorn" in deps:
-            server, cmd = "hypercorn", ("hypercorn", "--bind", bind, target)
-        elif "granian" in deps:
-            server = "granian"
-            cmd = (
-                "granian",
-                "--interface",
-                "asgi",
-                "--host",
-                "0.0.0.0",
-                "--port",
-                str(port),
-                target,
-            )
-    else:
-        if "gunicorn" in deps:
-            server, cmd = "gunicorn", ("gunicorn", "--bind", bind, target)
-        elif "uwsgi" in deps or "pyuwsgi" in deps:
-            server = "uwsgi"
-            # --die-on-term: uWSGI 2.0 reloads on SIGTERM, which `docker stop` sends.
-            base = ("uwsgi", "--http-socket", f":{port}", "--master", "--die-on-term")
-            if not factory:
-                cmd = (*base, "--wsgi-file", obj.path, "--callable", obj.attr)
-        elif "granian" in deps:
-            server = "granian"
-            cmd = (
-                "granian",
-                "--interface",
-                "wsgi",
-                "--host",
-                "0.0.0.0",
-                "--port",
-                str(port),
-                target,
-            )
-        elif "waitress" in deps:
-            server = "waitress"
-            cmd = ("waitress-serve", f"--listen={bind}", target)
-    if cmd is None:
+    server = best_server(obj.interface, deps, factory)
+    if server is None:
         return None
-    return AppCommand(cmd=cmd, port=port, server=server, reason=f"{reason}, served by {server}")
+    attr = obj.attr.removesuffix("()")
+    target = f"{obj.module}:{attr}"
+    values = {
+        "target": target,
+        "call": f"{target}()" if factory else target,
+        "attr": attr,
+        "path": obj.path,
+        "port": str(port),
+        "bind": f"0.0.0.0:{port}",
+    }
+    flags = server.factory if factory and server.factory else ()
+    cmd = [server.argv[0], *flags, *(a.format(**values) for a in server.argv[1:])]
+    kind = f"{_article(obj.framework)} {obj.interface.upper()}"
+    reason = f"{obj.path} defines {kind} application {obj.attr!r}, served by {server.name}"
+    return AppCommand(cmd=tuple(cmd), port=port, server=server.name, reason=reason)
 
 
 def _article(word: str) -> str:
