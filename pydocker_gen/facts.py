@@ -114,4 +114,6 @@ class ProjectFacts:
     local_folders: tuple[str, ...] = ()
     indexes: tuple[Index, ...] = ()
     config: Config = field(default_factory=Config)
+    # The project's own .dockerignore lines (None: there is none), kept below ours.
+    dockerignore: tuple[str, ...] | None = None
     warnings: tuple[str, ...] = ()

@@ -212,6 +212,8 @@ def test_manifest_without_lock_names_the_command_and_can_proceed_unlocked(
     data = json.loads(capsys.readouterr().out)
     assert data["lockfile"] is None and data["manager"] == "pip"
     assert any(f"No {lock}" in w for w in data["warnings"])
+    [why] = [r["why"] for r in data["reasons"] if r["topic"] == "manager"]
+    assert why.endswith(f"without {lock}, and allow_unlocked lets pip resolve"), why
 
 
 def test_cache_mounts_are_separate_per_base_image(

@@ -65,3 +65,8 @@ def test_user_line_that_would_exclude_a_lock_is_dropped(tree: Tree) -> None:
     assert "notes/" in text
     assert re.search(r"^#   \*\.txt  \(dropped", text, re.M)
     assert not excluded("requirements.txt", text.splitlines())
+    # A second run reads the file the first wrote: nothing changes, the dropped rule stays said.
+    assert main(["check", str(root)]) == 0
+    assert main(["generate", str(root)]) == 0
+    assert (root / ".dockerignore").read_text() == text
+    assert text.count("(dropped") == 1

@@ -142,6 +142,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     start = _start(facts)
     stopsignal = _stopsignal(start.value.cmd)
     healthcheck = _healthcheck(cfg.healthcheck, start.value.port)
+    ignore = _dockerignore(cfg, install.value.lock_inputs)
     decisions: tuple[Decision[Any], ...] = (
         manager,
         debian,
@@ -185,7 +186,8 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         final_steps=_final_steps(cfg.steps_final, cfg.writable, uid),
         platforms=tuple(platforms),
         build_command=access.value.build_command,
-        dockerignore=_dockerignore(cfg, install.value.lock_inputs),
+        dockerignore=ignore,
+        dockerignore_kept=_kept_dockerignore(facts.dockerignore, ignore, install.value.lock_inputs),
         reasons=tuple(r for d in decisions for r in d.reasons),
         warnings=(*facts.warnings, *(w for d in decisions for w in d.warnings)),
     )
@@ -574,3 +576,25 @@ def _dockerignore(cfg: Config, lock_inputs: tuple[str, ...]) -> tuple[str, ...]:
         p for p in (*DOCKERIGNORE, *cfg.exclude) if not any(excluded(f, [p]) for f in lock_inputs)
     ]
     return (*ignore, *(f"!{p}" for p in cfg.include))
+
+
+KEPT_MARKER = "# Kept from the project's .dockerignore:"
+DROPPED = "  (dropped: it would exclude a file the Dockerfile copies)"
+
+
+def _kept_dockerignore(
+    existing: tuple[str, ...] | None, ours: tuple[str, ...], copied: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The project's own .dockerignore lines stay below ours, except one that would leave
+    out a file the Dockerfile copies (the build would fail): it stays as a comment."""
+    kept: list[str] = []
+    for line in existing or ():
+        if line.endswith(DROPPED):  # dropped by an earlier run: stays dropped, said once
+            kept.append(line)
+        elif line.startswith("#") or not line.strip() or line in ours:
+            continue  # our header and rules are written anew, not kept twice
+        elif any(excluded(f, [line]) for f in copied):
+            kept.append(f"#   {line}{DROPPED}")
+        else:
+            kept.append(line)
+    return tuple(dict.fromkeys(kept))

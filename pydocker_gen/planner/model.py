@@ -88,6 +88,7 @@ class Plan:
     platforms: tuple[str, ...]
     build_command: str  # how to build it, with the secrets it expects
     dockerignore: tuple[str, ...]
+    dockerignore_kept: tuple[str, ...]  # the project's own lines (and ones dropped, as comments)
     reasons: tuple[Reason, ...]
     warnings: tuple[str, ...]
 

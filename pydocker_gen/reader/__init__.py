@@ -53,7 +53,9 @@ def _inspect(root: Path) -> ProjectFacts:
     read = _read(manager, root, pyproj, cfg)
     local = _local_sources(root, manager, read)
     if read.lockfile is None and manager.tool_table is not None:
-        manager = managers.PIP  # unlocked, allowed: pip installs the project and resolves
+        # Unlocked, allowed: pip installs the project and resolves; the reason says so.
+        reason = f"{reason} without {manager.lock}, and allow_unlocked lets pip resolve"
+        manager = managers.PIP
     warnings = list(read.warnings)
     if passed_over:
         warnings.append(f"{', '.join(passed_over)} ignored: {reason}.")
@@ -81,6 +83,7 @@ def _inspect(root: Path) -> ProjectFacts:
         app=app,
         indexes=tuple(read.indexes),
         config=cfg,
+        dockerignore=_dockerignore(root),
         warnings=tuple(warnings),
     )
 
@@ -126,6 +129,11 @@ def _local_sources(root: Path, manager: Manager, read: ManagerRead) -> LocalRead
         backend = _backend(root, rel) if has_pyproject else None
         out.packages.append(replace(pkg, path=rel, backend=backend))
     return out
+
+
+def _dockerignore(root: Path) -> tuple[str, ...] | None:
+    path = root / ".dockerignore"
+    return tuple(fs.read_text(path).splitlines()) if fs.is_file(path) else None
 
 
 def _backend(root: Path, rel: str) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from pydocker_gen.planner import KEPT_MARKER
 from pydocker_gen.planner.model import Plan, Run
 
 DIGEST_PREFIX = "# pydocker-gen-digest: sha256:"
@@ -138,6 +139,7 @@ def render(plan: Plan, extra_template_dirs: Iterable[Path] = ()) -> Rendered:
         "final_prep": [line for r in plan.final_setup for line in run_lines(r)],
         "apt_in_final": bool(plan.runtime_packages),
         "app_copies": [copy_args([s], "./") for s in plan.copy_app],
+        "kept_marker": KEPT_MARKER,
     }
     body = env.get_template("Dockerfile.j2").render(context)
     dockerignore = env.get_template("dockerignore.j2").render(context)
