@@ -6,9 +6,10 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from pydocker_gen import fs
 from pydocker_gen.config import read_toml
@@ -27,24 +28,53 @@ def _normalize(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def content_hash(data: dict[str, Any]) -> str:
-    """What pdm hashes into metadata.content_hash (pdm.project.project_file)."""
-    project = data.get("project", {})
-    settings = data.get("tool", {}).get("pdm", {})
+class HashRule(NamedTuple):
+    """How one line of PDM releases builds `dev-dependencies` for content_hash."""
+
+    normalised: bool  # 2.20+: group names normalised, PEP 735 [dependency-groups] merged in
+
+
+PDM_2_19 = HashRule(normalised=False)
+PDM_2_20 = HashRule(normalised=True)
+
+
+def _groups(data: dict[str, Any], rule: HashRule) -> dict[str, Any]:
+    dev = data.get("tool", {}).get("pdm", {}).get("dev-dependencies", {})
+    if not rule.normalised:
+        return dict(dev)
     groups: dict[str, list[Any]] = {}
     for group, deps in data.get("dependency-groups", {}).items():
         groups[_normalize(group)] = list(deps)
-    for group, deps in settings.get("dev-dependencies", {}).items():
+    for group, deps in dev.items():
         groups.setdefault(_normalize(group), []).extend(deps)
+    return groups
+
+
+def content_hash(data: dict[str, Any], rule: HashRule = PDM_2_20) -> str:
+    """What pdm hashes into metadata.content_hash (pdm.project.project_file)."""
+    project = data.get("project", {})
+    settings = data.get("tool", {}).get("pdm", {})
     dump = {
         "sources": settings.get("source", []),
         "dependencies": project.get("dependencies", []),
-        "dev-dependencies": groups,
+        "dev-dependencies": _groups(data, rule),
         "optional-dependencies": project.get("optional-dependencies", {}),
         "requires-python": project.get("requires-python", ""),
         "resolution": settings.get("resolution", {}),
     }
     return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
+
+
+def writer_rules(lock_version: str) -> tuple[HashRule, ...]:
+    """The hash rules of the PDM releases that write `lock_version`."""
+    try:
+        version = Version(lock_version)
+    except InvalidVersion:
+        return (PDM_2_20, PDM_2_19)
+    if version < Version("4.5.0"):
+        return (PDM_2_19,)
+    # 4.5.0 is written by 2.19 and by 2.20-2.2x alike, so either rule may apply.
+    return (PDM_2_20, PDM_2_19) if version == Version("4.5.0") else (PDM_2_20,)
 
 
 def read(
@@ -62,7 +92,8 @@ def read(
     lock = read_toml(lock_path, root)
     meta = lock.get("metadata", {})
     recorded = str(meta.get("content_hash", "")).removeprefix("sha256:")
-    if recorded != content_hash(pyproj.data):
+    rules = writer_rules(str(meta.get("lock_version", "")))
+    if not any(recorded == content_hash(pyproj.data, rule) for rule in rules):
         raise UserError(
             LOCK,
             "is out of date: its content_hash does not match pyproject.toml.",
