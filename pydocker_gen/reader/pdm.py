@@ -19,6 +19,7 @@ from pydocker_gen.reader.common import ManagerRead, pyproject_lock
 from pydocker_gen.reader.pyproject import PyProject
 from pydocker_gen.reader.python_version import parse_range
 from pydocker_gen.reader.requirements import check_url_credentials
+from pydocker_gen.reader.shape import Node
 
 LOCK = "pdm.lock"
 LOCK_COMMAND = "pdm lock"
@@ -81,7 +82,7 @@ def read(
     root: Path, pyproj: PyProject, *, allow_unlocked: bool, extras: tuple[str, ...] = ()
 ) -> ManagerRead:
     lock_path = root / LOCK
-    settings = pyproj.tool("pdm") or {}
+    settings = pyproj.doc.table("tool").table("pdm")
     if not fs.is_file(lock_path):
         raise UserError(
             "pyproject.toml",
@@ -89,10 +90,10 @@ def read(
             field="[tool.pdm]",
             fix=f"Run `{LOCK_COMMAND}` and commit pdm.lock.",
         )
-    lock = read_toml(lock_path, root)
-    meta = lock.get("metadata", {})
-    recorded = str(meta.get("content_hash", "")).removeprefix("sha256:")
-    rules = writer_rules(str(meta.get("lock_version", "")))
+    lock = Node(read_toml(lock_path, root), LOCK, fix=f"Regenerate it with `{LOCK_COMMAND}`.")
+    meta = lock.table("metadata")
+    recorded = meta.text_or("content_hash", "").removeprefix("sha256:")
+    rules = writer_rules(meta.text_or("lock_version", ""))
     if not any(recorded == content_hash(pyproj.data, rule) for rule in rules):
         raise UserError(
             LOCK,
@@ -101,45 +102,22 @@ def read(
             fix=f"Run `{LOCK_COMMAND}` and commit the new pdm.lock.",
         )
     wanted = {"default", *extras}
-    packages = []
-    for p in lock.get("package", []):
-        groups = set(p.get("groups", ["default"]))
-        if not groups & wanted:
-            continue
-        files = p.get("files", [])
-        kind = (
-            Source.VCS
-            if "git" in p or "hg" in p
-            else Source.URL
-            if "url" in p
-            else (Source.PATH if "path" in p else Source.REGISTRY)
-        )
-        packages.append(
-            LockedPackage(
-                name=canonicalize_name(p["name"]),
-                version=p.get("version"),
-                marker=p.get("marker"),
-                hashes=tuple(f["hash"] for f in files if "hash" in f),
-                files=tuple(
-                    str(f.get("file") or f.get("url", "")).rsplit("/", 1)[-1] for f in files
-                ),
-                source=kind,
-                extras=tuple(p.get("extras", ())),
-                path=str(p["path"]) if kind is Source.PATH else None,
-            )
-        )
+    packages = [_locked(p) for p in lock.tables("package") if set(_groups_of(p)) & wanted]
     indexes = []
-    for s in settings.get("source", []):
-        check_url_credentials(str(s.get("url", "")), "pyproject.toml")
-        indexes.append(
-            Index(name=str(s.get("name", "")), url=str(s.get("url", "")), source="pyproject.toml")
-        )
-    distribution = settings.get("distribution")
-    install_project = bool(distribution) if distribution is not None else pyproj.has_build_system
+    for s in settings.tables("source"):
+        url = s.text_or("url", "")
+        check_url_credentials(url, "pyproject.toml")
+        indexes.append(Index(name=s.text_or("name", ""), url=url, source="pyproject.toml"))
+    distribution = settings.node("distribution", None)
+    install_project = (
+        settings.flag("distribution", False)
+        if distribution.value is not None
+        else pyproj.has_build_system
+    )
     ranges = [
-        parse_range(str(t["requires_python"]), "pdm.lock: metadata.targets.requires_python")
-        for t in meta.get("targets", [])
-        if t.get("requires_python")
+        parse_range(rp, "pdm.lock: metadata.targets.requires_python")
+        for t in meta.tables("targets")
+        if (rp := t.opt_text("requires_python"))
     ]
     return pyproject_lock(
         LOCK,
@@ -147,4 +125,29 @@ def read(
         ranges=ranges,
         indexes=indexes,
         install_project=install_project,
+    )
+
+
+def _groups_of(p: Node) -> list[str]:
+    return p.texts("groups") if p.has("groups") else ["default"]
+
+
+def _locked(p: Node) -> LockedPackage:
+    files = p.tables("files")
+    kind = (
+        Source.VCS
+        if p.has("git") or p.has("hg")
+        else Source.URL
+        if p.has("url")
+        else (Source.PATH if p.has("path") else Source.REGISTRY)
+    )
+    return LockedPackage(
+        name=canonicalize_name(p.text("name")),
+        version=p.opt_text("version"),
+        marker=p.opt_text("marker"),
+        hashes=tuple(h for f in files if (h := f.opt_text("hash"))),
+        files=tuple((f.opt_text("file") or f.text_or("url", "")).rsplit("/", 1)[-1] for f in files),
+        source=kind,
+        extras=tuple(p.texts("extras")),
+        path=p.text("path") if kind is Source.PATH else None,
     )

@@ -20,6 +20,7 @@ from pydocker_gen.reader.graph import Edge, reach
 from pydocker_gen.reader.pyproject import PyProject
 from pydocker_gen.reader.python_version import Range, parse_range
 from pydocker_gen.reader.requirements import check_url_credentials
+from pydocker_gen.reader.shape import Node
 
 LOCK = "poetry.lock"
 LOCK_COMMAND = "poetry lock"
@@ -90,7 +91,8 @@ def python_range(pyproj: PyProject) -> list[Range]:
     out = []
     if pyproj.requires_python is not None:
         out.append(pyproj.requires_python)
-    constraint = (pyproj.tool("poetry") or {}).get("dependencies", {}).get("python")
+    deps = pyproj.doc.table("tool").table("poetry").table("dependencies")
+    constraint = deps.node("python", None).value
     if isinstance(constraint, str):
         from poetry.core.constraints.version import parse_constraint  # Poetry projects only
 
@@ -102,40 +104,51 @@ def python_range(pyproj: PyProject) -> list[Range]:
 
 
 def _main_dependency_names(pyproj: PyProject, extras: tuple[str, ...]) -> list[Edge]:
-    from packaging.requirements import Requirement
-
-    edges = [Edge(canonicalize_name(Requirement(d).name)) for d in pyproj.dependencies]
-    optional = pyproj.data.get("project", {}).get("optional-dependencies", {})
+    edges = [Edge(requirement_name(d, "project.dependencies")) for d in pyproj.dependencies]
+    optional = pyproj.doc.table("project").table("optional-dependencies")
     for extra in extras:
-        edges += [Edge(canonicalize_name(Requirement(d).name)) for d in optional.get(extra, [])]
-    tool_deps = (pyproj.tool("poetry") or {}).get("dependencies", {})
+        where = f"project.optional-dependencies.{extra}"
+        edges += [Edge(requirement_name(d, where)) for d in optional.texts(extra)]
+    tool_deps = pyproj.doc.table("tool").table("poetry").table("dependencies")
     for name, spec in tool_deps.items():
         if name == "python":
             continue
-        if isinstance(spec, dict) and spec.get("optional"):
+        if isinstance(spec.value, dict) and spec.flag("optional", False):
             continue
         edges.append(Edge(canonicalize_name(name)))
     return edges
 
 
-def _files(pkg: dict[str, Any], legacy: dict[str, Any]) -> list[dict[str, str]]:
-    files = pkg.get("files")
-    if files is None:
-        files = legacy.get(pkg["name"], [])
-    return list(files)
+def requirement_name(text: str, where: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        return canonicalize_name(Requirement(text).name)
+    except InvalidRequirement as exc:
+        raise UserError(
+            "pyproject.toml", f"{text!r} is not a valid requirement ({exc}).", field=where
+        ) from None
+
+
+def _files(pkg: Node, legacy: Node) -> list[Node]:
+    if pkg.has("files"):
+        return pkg.tables("files")
+    return legacy.tables(pkg.text("name")) if legacy.has(pkg.text("name")) else []
+
+
+_SOURCES = {"git": Source.VCS, "url": Source.URL, "file": Source.PATH, "directory": Source.PATH}
 
 
 def read(
     root: Path, pyproj: PyProject, *, allow_unlocked: bool, extras: tuple[str, ...] = ()
 ) -> ManagerRead:
     lock_path = root / LOCK
-    tool = pyproj.tool("poetry") or {}
-    package_mode = tool.get("package-mode", True)
-    install_project = bool(package_mode) and pyproj.has_build_system
+    tool = pyproj.doc.table("tool").table("poetry")
+    install_project = tool.flag("package-mode", True) and pyproj.has_build_system
     indexes = [
-        Index(name=str(s.get("name")), url=str(s.get("url")), source="pyproject.toml")
-        for s in tool.get("source", [])
-        if s.get("url")
+        Index(name=str(s.opt_text("name")), url=url, source="pyproject.toml")
+        for s in tool.tables("source")
+        if (url := s.opt_text("url"))
     ]
     for ix in indexes:
         check_url_credentials(ix.url, "pyproject.toml")
@@ -152,10 +165,11 @@ def read(
             "unlocked Poetry projects are not supported yet.",
             fix=f"Run `{LOCK_COMMAND}`.",
         )
-    lock = read_toml(lock_path, root)
-    meta = lock.get("metadata", {})
-    recorded = meta.get("content-hash")
-    rules = writer_rules(fs.read_text(lock_path), str(meta.get("lock-version", "1.0")))
+    lock = Node(read_toml(lock_path, root), LOCK, fix=f"Regenerate it with `{LOCK_COMMAND}`.")
+    meta = lock.table("metadata")
+    recorded = meta.opt_text("content-hash")
+    version = meta.node("lock-version", "1.0").value
+    rules = writer_rules(fs.read_text(lock_path), str(version))
     if not any(recorded == content_hash(pyproj.data, rule) for rule in rules):
         raise UserError(
             LOCK,
@@ -163,63 +177,60 @@ def read(
             field="metadata.content-hash",
             fix=f"Run `{LOCK_COMMAND}` and commit the new poetry.lock.",
         )
-    packages_data = lock.get("package", [])
-    legacy_files = meta.get("files", {})
-    by_name = {canonicalize_name(p["name"]): p for p in packages_data}
-    has_groups = any("groups" in p or "category" in p for p in packages_data)
+    packages_data = lock.tables("package")
+    legacy_files = meta.table("files")
+    by_name = {canonicalize_name(p.text("name")): p for p in packages_data}
+    has_groups = any(p.has("groups") or p.has("category") for p in packages_data)
     if has_groups:
         selected: dict[str, str | None] = {}
         for name, p in by_name.items():
-            main = "main" in p.get("groups", []) or p.get("category") == "main"
-            if (main and not p.get("optional", False)) or (p.get("optional") and extras):
-                m = p.get("markers")
-                selected[name] = m.get("main") if isinstance(m, dict) else m
+            main = "main" in p.texts("groups") or p.opt_text("category") == "main"
+            optional = p.flag("optional", False)
+            if (main and not optional) or (optional and extras):
+                m = p.node("markers", None)
+                selected[name] = m.opt_text("main") if isinstance(m.value, dict) else m.value
+                if selected[name] is not None and not isinstance(selected[name], str):
+                    raise m.error(f"must be a string or a table, not {m.value!r}.")
     else:
         edges: dict[str, list[Edge]] = {
             str(name): [
                 Edge(canonicalize_name(dep), _dep_marker(spec))
-                for dep, spec in p.get("dependencies", {}).items()
+                for dep, spec in p.table("dependencies").items()
             ]
             for name, p in by_name.items()
         }
         selected = reach(_main_dependency_names(pyproj, extras), edges)
     packages = []
     for dist, marker in sorted(selected.items()):
-        p = by_name.get(canonicalize_name(dist))
-        if p is None:
+        entry = by_name.get(canonicalize_name(dist))
+        if entry is None:
             continue
-        files = _files(p, legacy_files)
-        src = p.get("source", {})
-        kind = {
-            "git": Source.VCS,
-            "url": Source.URL,
-            "file": Source.PATH,
-            "directory": Source.PATH,
-        }.get(src.get("type", ""), Source.REGISTRY)
+        files = _files(entry, legacy_files)
+        src = entry.table("source")
+        kind = _SOURCES.get(src.text_or("type", ""), Source.REGISTRY)
         packages.append(
             LockedPackage(
                 name=canonicalize_name(dist),
-                version=str(p.get("version")),
+                version=str(entry.node("version", None).value),
                 marker=marker,
-                hashes=tuple(f["hash"] for f in files if "hash" in f),
-                files=tuple(f["file"] for f in files),
+                hashes=tuple(h for f in files if (h := f.opt_text("hash"))),
+                files=tuple(f.text("file") for f in files),
                 source=kind,
-                path=str(src["url"]) if kind is Source.PATH and "url" in src else None,
+                path=src.opt_text("url") if kind is Source.PATH else None,
             )
         )
+    scripts = tool.table("scripts")
     return pyproject_lock(
         LOCK,
         packages,
         ranges=python_range(pyproj),
         indexes=indexes,
         install_project=install_project,
-        scripts={str(k): str(v) for k, v in tool.get("scripts", {}).items()},
+        scripts={k: str(v.value) for k, v in scripts.items()},
     )
 
 
-def _dep_marker(spec: Any) -> str | None:
-    if isinstance(spec, dict):
-        return spec.get("markers")
-    if isinstance(spec, list):
-        return None  # several constraints under different markers: installed on some path
-    return None
+def _dep_marker(spec: Node) -> str | None:
+    if isinstance(spec.value, dict):
+        return spec.opt_text("markers")
+    return None  # a version string, or several constraints (a list): installed on some path

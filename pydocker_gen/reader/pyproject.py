@@ -15,6 +15,7 @@ from pydocker_gen.errors import UserError
 from pydocker_gen.facts import LockedPackage
 from pydocker_gen.reader.common import ManagerRead
 from pydocker_gen.reader.python_version import Range, parse_range
+from pydocker_gen.reader.shape import Node
 
 
 @dataclass
@@ -38,6 +39,11 @@ class PyProject:
 
     def tool(self, name: str) -> Any:
         return self.data.get("tool", {}).get(name)
+
+    @property
+    def doc(self) -> Node:
+        """The document, read through typed accessors that name a wrong key's path."""
+        return Node(self.data, self.source)
 
 
 def load(root: Path) -> PyProject:
