@@ -495,6 +495,7 @@ def _lower(
         (Marker(f"extra == '{extra}'"),) if extra else ()
     )
     registry = ("registry", req.specifier, None)
+    text = f"{text} (extra {extra})" if extra else text
     if req.url:
         return [_Req(name, extras, _direct(req.url, low), _Cond(markers), text)]
     raw, folder = low.sources.get(name, (None, ""))

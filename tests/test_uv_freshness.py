@@ -1,0 +1,138 @@
+"""uv.lock freshness: pydocker-gen agrees with `uv lock --check` of each uv version.
+
+The matrix under tests/fixtures/matrix/uv-* was made by tests/fixtures/matrix/uv-make.sh with
+the real uv versions; each FIXTURE.md records that version's own `uv lock --check` verdict.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from packaging.markers import Marker
+from packaging.specifiers import SpecifierSet
+
+from pydocker_gen.cli import main
+from pydocker_gen.errors import UserError
+from pydocker_gen.reader import inspect
+from pydocker_gen.reader.uv import _Cond, _environments, _same
+
+MATRIX = Path(__file__).resolve().parent / "fixtures" / "matrix"
+VERSIONS = ("0.5.31", "0.7.22", "0.9.30", "0.13.9")
+CASES = (
+    "fresh",
+    "cosmetic",
+    "group-add",
+    "marker",
+    "extras",
+    "optional-add",
+    "extra-empty",
+    "requires-python",
+    "source-change",
+    "source-add",
+)
+
+# What the error must name for each stale case: the lock's field and the difference.
+EXPECTED = {
+    "group-add": ("metadata.requires-dev", "dependency group dev: pluggy>=1.5 in pyproject.toml"),
+    "marker": ("metadata.requires-dist", "tomli>=2; python_version < '3.12' in pyproject.toml"),
+    "extras": ("metadata.requires-dist", "Markdown_It_Py[linkify,plugins]>=3 in pyproject.toml"),
+    "extra-empty": ("metadata.provides-extras", "extras: nothing, toml in pyproject.toml"),
+    "requires-python": ("requires-python", ">=3.11 in pyproject.toml, >=3.10 in uv.lock"),
+    "source-change": ("metadata.requires-dist", "editable libs/localib) in pyproject.toml"),
+    "source-add": ("metadata.requires-dist", "index https://pypi.org/simple) in pyproject.toml"),
+}
+# A new extra with a dependency: locks that record provides-extras (revision 1 on) differ there
+# first; revision 0 (uv 0.5) only in requires-dist.
+OPTIONAL_ADD = {
+    True: ("metadata.provides-extras", "extras: color, toml in pyproject.toml, toml in uv.lock"),
+    False: (
+        "metadata.requires-dist",
+        "colorama>=0.4 (extra color) in pyproject.toml, not in uv.lock",
+    ),
+}
+
+FOLDERS = sorted(p for p in MATRIX.glob("uv-*") if p.is_dir())
+
+
+def _uv_verdict(folder: Path) -> bool:
+    """True when that uv version's own `uv lock --check` passed (as FIXTURE.md records it)."""
+    match = re.search(r"\*\*(passes|fails) \(exit (\d+)\)\*\*", (folder / "FIXTURE.md").read_text())
+    assert match, f"{folder.name}/FIXTURE.md records no `uv lock --check` verdict"
+    return match.group(1) == "passes"
+
+
+def test_the_matrix_is_complete() -> None:
+    assert [p.name for p in FOLDERS] == sorted(f"uv-{v}-{c}" for v in VERSIONS for c in CASES)
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_pydocker_gen_agrees_with_uv_lock_check(folder: Path) -> None:
+    if _uv_verdict(folder):
+        inspect(folder)  # fresh: no error
+        return
+    with pytest.raises(UserError) as exc:
+        inspect(folder)
+    problem = exc.value.problem
+    assert problem.file == "uv.lock"
+    case = folder.name.split("-", 2)[2]
+    revision_1 = "revision = " in (folder / "uv.lock").read_text().split("[[package]]")[0]
+    field, what = OPTIONAL_ADD[revision_1] if case == "optional-add" else EXPECTED[case]
+    assert problem.field is not None and problem.field.endswith(field), str(exc.value)
+    assert what in problem.message, str(exc.value)
+
+
+def test_uv_0_5_lock_without_provides_extras_accepts_a_new_empty_extra() -> None:
+    # uv 0.5 writes lock revision 0, without provides-extras; its check passes, and so must ours.
+    folder = MATRIX / "uv-0.5.31-extra-empty"
+    assert "provides-extras" not in (folder / "uv.lock").read_text()
+    assert _uv_verdict(folder)
+    inspect(folder)
+
+
+def test_a_stale_uv_lock_stops_plan_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(MATRIX / "uv-0.13.9-group-add")]) == 2
+    err = capsys.readouterr().err
+    assert "uv.lock: package matrix-app: metadata.requires-dev: is out of date" in err
+    assert "Traceback" not in err
+
+
+def test_a_local_path_source_edited_after_locking_is_stale(tmp_path: Path) -> None:
+    # uv compares the metadata of path sources too: localib gains a dependency.
+    root = tmp_path / "app"
+    shutil.copytree(MATRIX / "uv-0.13.9-fresh", root)
+    lib = root / "libs" / "localib" / "pyproject.toml"
+    lib.write_text(
+        lib.read_text().replace(
+            'requires-python = ">=3.10"\n', 'requires-python = ">=3.10"\ndependencies = ["six"]\n'
+        )
+    )
+    with pytest.raises(UserError) as exc:
+        inspect(root)
+    assert exc.value.problem.field == "package localib: metadata.requires-dist"
+    assert "six in pyproject.toml, not in uv.lock" in exc.value.problem.message
+
+
+@pytest.mark.parametrize(
+    ("declared", "recorded", "same"),
+    [
+        ("python_version < '3.11'", "python_full_version < '3.11'", True),
+        ("python_version <= '3.10'", "python_full_version < '3.11'", True),
+        ("python_version < '3.12'", "python_full_version < '3.11'", False),
+        (
+            "sys_platform == 'linux' and python_version >= '3.11'",
+            "python_full_version >= '3.11' and sys_platform == 'linux'",
+            True,
+        ),
+        ("sys_platform == 'linux' or sys_platform == 'darwin'", "sys_platform == 'linux'", False),
+        ("platform_machine == 'x86_64'", "platform_machine == 'aarch64'", False),
+        # requires-python >=3.10: a bound below it says nothing, as uv simplifies it away.
+        ("python_version >= '3.8' and os_name == 'nt'", "os_name == 'nt'", True),
+    ],
+)
+def test_markers_are_compared_by_meaning(declared: str, recorded: str, same: bool) -> None:
+    a, b = _Cond((Marker(declared),)), _Cond((Marker(recorded),))
+    envs = _environments([*a.markers(), *b.markers()], SpecifierSet(">=3.10"))
+    assert _same(a, b, envs) is same
