@@ -275,8 +275,13 @@ class _Stale(NamedTuple):
     what: str
 
 
-def _versus(what: str, mine: object, theirs: object) -> str:
-    return f"{what}: {mine} in pyproject.toml, {theirs} in uv.lock"
+def _manifest(folder: str) -> str:
+    """The pyproject.toml of a folder relative to the workspace root, as messages name it."""
+    return "pyproject.toml" if folder in ("", ".") else f"{folder}/pyproject.toml"
+
+
+def _versus(what: str, mine: object, theirs: object, manifest: str = "pyproject.toml") -> str:
+    return f"{what}: {mine} in {manifest}, {theirs} in uv.lock"
 
 
 # Markers by meaning: two conditions are the same when they agree on every environment that
@@ -370,7 +375,12 @@ def _norm(values: Iterable[_Req]) -> list[_Req]:
     return list(seen.values())
 
 
-def _diff(declared: Iterable[_Req], recorded: Iterable[_Req], python: SpecifierSet | None) -> str:
+def _diff(
+    declared: Iterable[_Req],
+    recorded: Iterable[_Req],
+    python: SpecifierSet | None,
+    manifest: str = "pyproject.toml",
+) -> str:
     """How two requirement sets differ, as uv compares them ('' when they do not)."""
     left, right = _norm(declared), _norm(recorded)
     out = []
@@ -379,7 +389,7 @@ def _diff(declared: Iterable[_Req], recorded: Iterable[_Req], python: SpecifierS
         rs = [r for r in right if r.name == name]
         if any(d.source == _ANY for d in ds):
             if not rs:
-                out.append(f"{ds[0].shown} in pyproject.toml, not in uv.lock")
+                out.append(f"{ds[0].shown} in {manifest}, not in uv.lock")
             continue
         envs = _environments((m for r in (*ds, *rs) for m in r.cond.markers()), python)
         ds = [d for d in ds if _possible(d.cond, envs)]
@@ -393,13 +403,13 @@ def _diff(declared: Iterable[_Req], recorded: Iterable[_Req], python: SpecifierS
                 rest.remove(match)
         if missing and rest:
             out.append(
-                f"{', '.join(d.shown for d in missing)} in pyproject.toml, "
+                f"{', '.join(d.shown for d in missing)} in {manifest}, "
                 f"{', '.join(r.shown for r in rest)} in uv.lock"
             )
         elif missing:
-            out.append(f"{', '.join(d.shown for d in missing)} in pyproject.toml, not in uv.lock")
+            out.append(f"{', '.join(d.shown for d in missing)} in {manifest}, not in uv.lock")
         elif rest:
-            out.append(f"{', '.join(r.shown for r in rest)} in uv.lock, not in pyproject.toml")
+            out.append(f"{', '.join(r.shown for r in rest)} in uv.lock, not in {manifest}")
     return "; ".join(out)
 
 
@@ -487,7 +497,7 @@ def _lower(
         req = Requirement(text)
     except InvalidRequirement as exc:
         raise UserError(
-            "pyproject.toml", f"{text!r} is not a valid requirement ({exc}).", field=where
+            _manifest(low.base), f"{text!r} is not a valid requirement ({exc}).", field=where
         ) from None
     name = canonicalize_name(req.name)
     extras = frozenset(canonicalize_name(e) for e in req.extras)
@@ -561,7 +571,7 @@ def _recorded(entry: Mapping[str, Any]) -> _Req:
 # Metadata of the local packages, declared and locked.
 
 
-def _groups(data: Mapping[str, Any], low: _Lowering, where: str) -> dict[str, tuple[_Req, ...]]:
+def _groups(data: Mapping[str, Any], low: _Lowering) -> dict[str, tuple[_Req, ...]]:
     """PEP 735 [dependency-groups] (includes expanded) and legacy [tool.uv] dev-dependencies."""
     table = data.get("dependency-groups", {})
     legacy = (data.get("tool", {}).get("uv") or {}).get("dev-dependencies")
@@ -572,7 +582,7 @@ def _groups(data: Mapping[str, Any], low: _Lowering, where: str) -> dict[str, tu
         }
     except (ValueError, TypeError, LookupError) as exc:
         raise UserError(
-            f"{where}pyproject.toml", f"is not valid ({exc}).", field="dependency-groups"
+            _manifest(low.base), f"is not valid ({exc}).", field="dependency-groups"
         ) from None
     if isinstance(legacy, list):  # uv records them as the group dev
         resolved["dev"] = [*resolved.get("dev", []), *map(str, legacy)]
@@ -582,7 +592,7 @@ def _groups(data: Mapping[str, Any], low: _Lowering, where: str) -> dict[str, tu
     }
 
 
-def _declared(data: Mapping[str, Any], low: _Lowering, where: str) -> _Metadata | None:
+def _declared(data: Mapping[str, Any], low: _Lowering) -> _Metadata | None:
     """A local package's metadata from its pyproject.toml; None when only a build can tell.
 
     uv builds a package whose dependencies are dynamic (or that has no [project]) to compare its
@@ -608,7 +618,7 @@ def _declared(data: Mapping[str, Any], low: _Lowering, where: str) -> _Metadata 
         version=str(version) if version is not None else None,
         provides_extras=frozenset(canonicalize_name(e) for e in optional),
         requires_dist=tuple(deps),
-        groups=_groups(data, low, where),
+        groups=_groups(data, low),
     )
 
 
@@ -637,13 +647,16 @@ def _compare(
     locked: _Metadata,
     revision: tuple[int, int],
     python: SpecifierSet | None,
+    manifest: str,
 ) -> _Stale | None:
     """The first difference uv finds between a package's metadata and its lock entry."""
     at = f"package {name}: "
     if declared.version is not None and (
         locked.version is None or not _same_version(declared.version, locked.version)
     ):
-        return _Stale(at + "version", _versus("version", declared.version, locked.version))
+        return _Stale(
+            at + "version", _versus("version", declared.version, locked.version, manifest)
+        )
     # provides-extras and empty groups are recorded from lock revision 1 on; uv compares them
     # only in locks that record them.
     if revision >= (1, 1) and declared.provides_extras != locked.provides_extras:
@@ -651,12 +664,11 @@ def _compare(
             ", ".join(sorted(e)) or "none"
             for e in (declared.provides_extras, locked.provides_extras)
         )
-        return _Stale(at + "metadata.provides-extras", _versus("extras", mine, theirs))
-    if diff := _diff(declared.requires_dist, locked.requires_dist, python):
+        return _Stale(at + "metadata.provides-extras", _versus("extras", mine, theirs, manifest))
+    if diff := _diff(declared.requires_dist, locked.requires_dist, python, manifest):
         return _Stale(at + "metadata.requires-dist", f"dependencies: {diff}")
-    return _compare_groups(
-        at + "metadata.requires-dev", declared.groups, locked.groups, revision, python
-    )
+    field = at + "metadata.requires-dev"
+    return _compare_groups(field, declared.groups, locked.groups, revision, python, manifest)
 
 
 def _compare_groups(
@@ -665,16 +677,17 @@ def _compare_groups(
     locked: Mapping[str, tuple[_Req, ...]],
     revision: tuple[int, int],
     python: SpecifierSet | None,
+    manifest: str = "pyproject.toml",
 ) -> _Stale | None:
     keep_empty = revision >= (1, 1)
     left = {g: r for g, r in declared.items() if r or keep_empty}
     right = {g: r for g, r in locked.items() if r or keep_empty}
     for group in sorted(left.keys() | right.keys()):
         if group not in right:
-            return _Stale(field, f"dependency group {group}: in pyproject.toml, not in uv.lock")
+            return _Stale(field, f"dependency group {group}: in {manifest}, not in uv.lock")
         if group not in left:
-            return _Stale(field, f"dependency group {group}: in uv.lock, not in pyproject.toml")
-        if diff := _diff(left[group], right[group], python):
+            return _Stale(field, f"dependency group {group}: in uv.lock, not in {manifest}")
+        if diff := _diff(left[group], right[group], python, manifest):
             return _Stale(field, f"dependency group {group}: {diff}")
     return None
 
@@ -872,7 +885,7 @@ def _staleness(
         return problem
     if pyproj.has_project and project not in local:
         return _Stale("package", f"no package {project}, the project of pyproject.toml")
-    if not pyproj.has_project and (groups := _groups(pyproj.data, low, "")):
+    if not pyproj.has_project and (groups := _groups(pyproj.data, low)):
         # A workspace root without [project]: its groups are the manifest's.
         locked = lock.get("manifest", {}).get("dependency-groups", {})
         recorded: dict[str, tuple[_Req, ...]] = {
@@ -899,9 +912,11 @@ def _staleness(
             )
         else:
             continue  # a folder without pyproject.toml: uv builds it (setup.py) to know
-        declared = _declared(data, own, "" if path == "." else f"{path}/")
+        declared = _declared(data, own)
         if declared is not None and (
-            diff := _compare(name, declared, _locked(by_name[name]), revision, python)
+            diff := _compare(
+                name, declared, _locked(by_name[name]), revision, python, _manifest(path)
+            )
         ):
             return diff
     return None
