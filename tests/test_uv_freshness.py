@@ -16,7 +16,7 @@ from packaging.specifiers import SpecifierSet
 from pydocker_gen.cli import main
 from pydocker_gen.errors import UserError
 from pydocker_gen.reader import inspect
-from pydocker_gen.reader.uv import _Cond, _environments, _same
+from pydocker_gen.reader.uv import _Cond, _environments, _same, _same_range
 
 MATRIX = Path(__file__).resolve().parent / "fixtures" / "matrix"
 VERSIONS = ("0.5.31", "0.7.22", "0.9.30", "0.13.9")
@@ -38,6 +38,7 @@ CASES = (
     "resolution",
     "version",
     "lib-dep",
+    "requires-python-same",
 )
 
 # What the error must name for each stale case: the lock's field and the difference.
@@ -135,3 +136,17 @@ def test_markers_are_compared_by_meaning(declared: str, recorded: str, same: boo
     a, b = _Cond((Marker(declared),)), _Cond((Marker(recorded),))
     envs = _environments([*a.markers(), *b.markers()], SpecifierSet(">=3.10"))
     assert _same(a, b, envs) is same
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (">=3.10", ">=3.10.0", True),
+        ("~=3.10", ">=3.10, ==3.*", True),
+        (">=3.10", ">=3.10, <4", False),  # uv compares bounds: an upper bound is a change
+        (">=3.10", ">=3.11", False),
+        (">=3.10, !=3.11.2", ">=3.10", False),
+    ],
+)
+def test_requires_python_is_compared_as_a_range(a: str, b: str, same: bool) -> None:
+    assert _same_range([SpecifierSet(a)], [SpecifierSet(b)]) is same

@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable, Iterator, Mapping, Set
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from itertools import product
 from math import prod
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from packaging._parser import Variable
-from packaging.dependency_groups import DependencyGroupResolver
+from packaging.dependency_groups import resolve_dependency_groups
 from packaging.markers import Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
@@ -100,7 +101,7 @@ def read(
     )
     roots = [p for p in packages_data if _is_project(p)]
     root_pkg = next((p for p in roots if canonicalize_name(p["name"]) == name), None)
-    _check_fresh(root, pyproj, lock, packages_data, root_pkg)
+    _check_fresh(root, pyproj, lock, packages_data)
     members = {canonicalize_name(p["name"]) for p in roots}
     edges: dict[str, list[Edge]] = {}
     extra_edges: dict[tuple[str, str], list[Edge]] = {}
@@ -200,7 +201,7 @@ def _member_scripts(root: Path, path: str) -> dict[str, str]:
 # meaning within the lock's requires-python (uv simplifies them against it).
 
 _PYTHON_VARS = frozenset({"python_version", "python_full_version"})
-_MAX_ENVIRONMENTS = 50_000
+_MAX_ENVIRONMENTS = 20_000
 _ARCHIVES = (".whl", ".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar")
 _GIT_REFS = ("branch", "tag", "rev")
 _ANY: tuple[Any, ...] = ("any",)  # a source uv lowers in a way not predicted here: names only
@@ -302,22 +303,42 @@ def _atoms(marker: Marker) -> Iterator[tuple[str, str]]:
 
 
 def _python_points(values: Iterable[str], python: SpecifierSet | None) -> list[str]:
-    points = {f"3.{minor}.{patch}" for minor in range(30) for patch in (0, 1, 50)}
-    points |= {"2.7.0", "2.7.18"}
+    """Python versions around every version the markers or ranges name.
+
+    A condition on the Python version can change its truth only at a version it names (or, for
+    python_version's X.Y, at X.Y.0 and X.Y+1.0): these points and their neighbours tell any two
+    such conditions apart. Outside the lock's requires-python nothing is compared, as uv
+    simplifies markers against it.
+    """
+    points = {"2.7.0", "3.0.0", "4.0.0", "99.0.0"}
     for value in values:
         try:
-            release = Version(value).release
+            release = Version(value.removesuffix(".*")).release
         except InvalidVersion:
-            continue  # a wildcard such as 3.11.*: the grid already crosses its bounds
+            continue
         major, minor, patch = (*release, 0, 0)[:3]
-        points |= {f"{major}.{minor}.{p}" for p in (patch - 1, patch, patch + 1) if p >= 0}
+        points |= {
+            f"{major}.{minor}.{patch}",
+            f"{major}.{minor}.{patch + 1}",
+            f"{major}.{minor - 1}.99" if minor else f"{major - 1}.99.99",
+            f"{major}.{minor + 1}.0",
+            f"{major}.{minor + 1}.1",
+        }
+        if patch:
+            points.add(f"{major}.{minor}.{patch - 1}")
     return sorted(p for p in points if python is None or python.contains(p, prereleases=True))
 
 
 def _candidates(values: Iterable[str]) -> list[str]:
-    out = {"", "0", "999"}
+    """Values of a string variable that tell its comparisons apart (==, in, and versions)."""
+    out = {""}
     for value in values:
         out |= {value, f"~{value}~", *value.split()}
+        try:
+            Version(value)
+            out |= {f"{value}.1", "0"}
+        except InvalidVersion:
+            pass
     return sorted(out)
 
 
@@ -329,9 +350,10 @@ def _environments(
     for marker in markers:
         for var, value in _atoms(marker):
             values.setdefault(var, set()).add(value)
-    pythons = _python_points((v for var in _PYTHON_VARS for v in values.pop(var, set())), python)
+    named = [v for var in _PYTHON_VARS for v in values.pop(var, set())]
+    pythons = _python_points([*named, *(s.version for s in python or ())], python)
     others = sorted((var, _candidates(vals)) for var, vals in values.items())
-    if len(pythons) * prod(len(c) for _, c in others) > _MAX_ENVIRONMENTS:
+    if not pythons or len(pythons) * prod(len(c) for _, c in others) > _MAX_ENVIRONMENTS:
         return None
     base = {var: "" for var in default_environment()} | {"extra": ""}
     envs = []
@@ -576,9 +598,8 @@ def _groups(data: Mapping[str, Any], low: _Lowering) -> dict[str, tuple[_Req, ..
     table = data.get("dependency-groups", {})
     legacy = (data.get("tool", {}).get("uv") or {}).get("dev-dependencies")
     try:
-        resolver = DependencyGroupResolver(table)
         resolved: dict[str, list[str]] = {
-            canonicalize_name(g): [str(r) for r in resolver.resolve(g)] for g in table
+            canonicalize_name(g): list(resolve_dependency_groups(table, g)) for g in table
         }
     except (ValueError, TypeError, LookupError) as exc:
         raise UserError(
@@ -695,15 +716,35 @@ def _compare_groups(
 # The workspace: members, requires-python, manifest, options.
 
 
+def _glob(root: Path, pattern: str) -> set[Path]:
+    """Folders matching a workspace glob (``*``, ``?``, ``[...]`` per segment, ``**`` any depth)."""
+    found = {root}
+    for part in (p for p in pattern.replace("\\", "/").split("/") if p not in ("", ".")):
+        if part == "**":
+            stack, found = list(found), set()
+            while stack:
+                folder = stack.pop()
+                found.add(folder)
+                stack.extend(c for c in fs.iterdir(folder) if fs.is_dir(c))
+        else:
+            found = {
+                c
+                for folder in found
+                for c in fs.iterdir(folder)
+                if fnmatchcase(c.name, part) and fs.is_dir(c)
+            }
+    return found
+
+
 def _workspace_members(root: Path, tool: Mapping[str, Any]) -> dict[str, str]:
     """Member name -> folder, from [tool.uv.workspace] members and exclude globs."""
     ws = tool.get("workspace")
     if not isinstance(ws, dict):
         return {}
-    excluded = {p for pattern in ws.get("exclude", []) for p in root.glob(str(pattern))}
+    excluded = {p for pattern in ws.get("exclude", []) for p in _glob(root, str(pattern))}
     out: dict[str, str] = {}
     for pattern in ws.get("members", []):
-        for folder in sorted(root.glob(str(pattern))):
+        for folder in sorted(_glob(root, str(pattern))):
             if folder in excluded or not fs.is_file(folder / "pyproject.toml"):
                 continue
             name = read_toml(folder / "pyproject.toml", root).get("project", {}).get("name")
@@ -712,11 +753,14 @@ def _workspace_members(root: Path, tool: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _python_range(specs: Iterable[str]) -> frozenset[str]:
-    """The Python versions a requires-python admits, on the grid that tells ranges apart."""
-    sets = [SpecifierSet(s) for s in specs]
-    points = _python_points((sp.version for s in sets for sp in s), None)
-    return frozenset(p for p in points if all(s.contains(p, prereleases=True) for s in sets))
+def _same_range(a: list[SpecifierSet], b: list[SpecifierSet]) -> bool:
+    """Two requires-python (each all of its specifier sets) admit the same Python versions."""
+    points = _python_points((sp.version for s in (*a, *b) for sp in s), None)
+    return all(
+        all(s.contains(p, prereleases=True) for s in a)
+        == all(s.contains(p, prereleases=True) for s in b)
+        for p in points
+    )
 
 
 def _check_requires_python(lock: Mapping[str, Any], declared: list[str]) -> _Stale | None:
@@ -724,7 +768,7 @@ def _check_requires_python(lock: Mapping[str, Any], declared: list[str]) -> _Sta
     locked = lock.get("requires-python")
     if not declared or locked is None:
         return None  # uv then takes the interpreter's version: not known here
-    if _python_range(declared) != _python_range([str(locked)]):
+    if not _same_range([SpecifierSet(d) for d in declared], [SpecifierSet(str(locked))]):
         return _Stale("requires-python", _versus("requires-python", " and ".join(declared), locked))
     return None
 
@@ -927,10 +971,8 @@ def _check_fresh(
     pyproj: PyProject,
     lock: Mapping[str, Any],
     packages: list[dict[str, Any]],
-    root_pkg: dict[str, Any] | None,
 ) -> None:
     """uv.lock must be what `uv lock` would write now: `uv sync --locked` refuses it otherwise."""
-    del root_pkg  # the project is found among the local packages
     problem = _staleness(root, pyproj, lock, packages)
     if problem:
         raise UserError(
