@@ -939,6 +939,8 @@ def _staleness(
             return diff
     by_name: dict[str, dict[str, Any]] = {canonicalize_name(str(p["name"])): p for p in packages}
     for name, (_, path) in sorted(local.items()):
+        if path == ".." or path.startswith("../") or posixpath.isabs(path):
+            continue  # outside the build context: refused as such after this check
         if name == project and path == ".":
             data: Mapping[str, Any] = pyproj.data
             own = low
