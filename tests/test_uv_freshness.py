@@ -39,6 +39,8 @@ CASES = (
     "version",
     "lib-dep",
     "requires-python-same",
+    "dependency-metadata",
+    "dependency-metadata-fresh",
 )
 
 # What the error must name for each stale case: the lock's field and the difference.
@@ -57,6 +59,7 @@ EXPECTED = {
         "lowest-direct in pyproject.toml, highest in uv.lock",
     ),
     "version": ("package matrix-app: version", "0.2.0 in pyproject.toml, 0.1.0 in uv.lock"),
+    "dependency-metadata": ("manifest.dependency-metadata", "dependency-metadata differs"),
     # uv compares the metadata of path sources too: localib gained a dependency.
     "lib-dep": ("package localib: metadata.requires-dist", "six in libs/localib/pyproject.toml"),
 }

@@ -841,6 +841,20 @@ def _conflict_sets(values: Any, project: str) -> set[frozenset[tuple[str, str, s
     return out
 
 
+def _static_metadata(values: Any) -> set[tuple[Any, ...]]:
+    """[[tool.uv.dependency-metadata]] entries, comparable with the lock's copy of them."""
+    return {
+        (
+            canonicalize_name(str(e["name"])),
+            str(Version(str(e["version"]))) if "version" in e else None,
+            frozenset(str(Requirement(str(r))) for r in e.get("requires-dist", ())),
+            str(SpecifierSet(str(e["requires-python"]))) if "requires-python" in e else None,
+            frozenset(canonicalize_name(str(x)) for x in e.get("provides-extras", ())),
+        )
+        for e in values or ()
+    }
+
+
 def _check_manifest(
     tool: Mapping[str, Any],
     lock: Mapping[str, Any],
@@ -866,6 +880,10 @@ def _check_manifest(
     excludes = {canonicalize_name(str(n)) for n in tool.get("exclude-dependencies", [])}
     if excludes != {canonicalize_name(str(n)) for n in manifest.get("excludes", [])}:
         return _Stale("manifest.excludes", "[tool.uv] exclude-dependencies differ")
+    if _static_metadata(tool.get("dependency-metadata")) != _static_metadata(
+        manifest.get("dependency-metadata")
+    ):
+        return _Stale("manifest.dependency-metadata", "[tool.uv] dependency-metadata differs")
     if _conflict_sets(tool.get("conflicts"), project) != _conflict_sets(
         lock.get("conflicts"), project
     ):
