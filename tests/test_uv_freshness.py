@@ -7,6 +7,7 @@ the real uv versions; each FIXTURE.md records that version's own `uv lock --chec
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,19 @@ def test_markers_are_compared_by_meaning(declared: str, recorded: str, same: boo
 )
 def test_requires_python_is_compared_as_a_range(a: str, b: str, same: bool) -> None:
     assert _same_range([SpecifierSet(a)], [SpecifierSet(b)]) is same
+
+
+def test_a_bad_source_marker_is_a_user_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "app"
+    shutil.copytree(MATRIX / "uv-0.13.9-fresh", root)
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text()
+    source = 'localib = { path = "libs/localib" }'
+    assert source in text
+    pyproject.write_text(text.replace(source, source[:-2] + ', marker = "sys_platform =! 1" }'))
+    assert main(["plan", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: uv.lock: cannot be compared with pyproject.toml (Expected marker")
+    assert "Traceback" not in err and "\n" not in err.strip()

@@ -14,9 +14,9 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from packaging._parser import Variable
 from packaging.dependency_groups import resolve_dependency_groups
-from packaging.markers import Marker, default_environment
+from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -993,7 +993,20 @@ def _check_fresh(
     packages: list[dict[str, Any]],
 ) -> None:
     """uv.lock must be what `uv lock` would write now: `uv sync --locked` refuses it otherwise."""
-    problem = _staleness(root, pyproj, lock, packages)
+    try:
+        problem = _staleness(root, pyproj, lock, packages)
+    except (InvalidMarker, InvalidRequirement, InvalidSpecifier, InvalidVersion) as exc:
+        raise UserError(
+            LOCK,
+            f"cannot be compared with pyproject.toml ({str(exc).splitlines()[0]}).",
+            fix="Check the markers and versions of pyproject.toml, then run `uv lock`.",
+        ) from None
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise UserError(
+            LOCK,
+            f"has a table or field of an unexpected shape ({type(exc).__name__}: {exc}).",
+            fix=f"Run `{LOCK_COMMAND}` to rewrite it.",
+        ) from None
     if problem:
         raise UserError(
             LOCK,
