@@ -42,6 +42,9 @@ CASES = (
     "requires-python-same",
     "dependency-metadata",
     "dependency-metadata-fresh",
+    "ws-fresh",
+    "ws-member-dep",
+    "ws-members",
 )
 
 # What the error must name for each stale case: the lock's field and the difference.
@@ -60,6 +63,8 @@ EXPECTED = {
         "lowest-direct in pyproject.toml, highest in uv.lock",
     ),
     "version": ("package matrix-app: version", "0.2.0 in pyproject.toml, 0.1.0 in uv.lock"),
+    "ws-member-dep": ("package member-b: metadata.requires-dist", "in packages/member_b/pyproject"),
+    "ws-members": ("manifest.members", "member-a, member-b, ws-root in pyproject.toml, member-a"),
     "dependency-metadata": ("manifest.dependency-metadata", "dependency-metadata differs"),
     # uv compares the metadata of path sources too: localib gained a dependency.
     "lib-dep": ("package localib: metadata.requires-dist", "six in libs/localib/pyproject.toml"),
