@@ -18,7 +18,10 @@ from pydocker_gen.errors import UserError
 from pydocker_gen.reader import inspect
 
 MATRIX = Path(__file__).resolve().parent / "fixtures" / "matrix"
-CASES = sorted(p for p in MATRIX.iterdir() if (p / "FIXTURE.md").is_file())
+# uv cases (uv-*) record `uv lock --check` output instead: tests/test_uv_freshness.py reads them.
+CASES = sorted(
+    p for p in MATRIX.iterdir() if (p / "FIXTURE.md").is_file() and not p.name.startswith("uv-")
+)
 _VERDICT = re.compile(r"^verdict: (fresh|stale)$", re.MULTILINE)
 # The lock and field each manager's stale error names.
 STALE_FIELD = {
