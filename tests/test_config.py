@@ -159,19 +159,38 @@ def test_every_key_has_an_effect_test() -> None:
     assert set(EFFECTS) == set(config.SCHEMA)
 
 
-@pytest.mark.parametrize("key", sorted(EFFECTS))
-def test_key_takes_effect(key: str, tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+def _effect_seen(key: str, tree: Tree, capsys: pytest.CaptureFixture[str]) -> bool:
+    """Generate and plan the key's project; whether its effect shows."""
     toml, files, check = EFFECTS[key]
     files = {**BASE, **files}
     for name in ("requirements.txt", ".python-version"):
         if not files.get(name):
             files.pop(name)  # "" leaves the base project's file out
     root = tree({**files, "pydocker-gen.toml": toml + "\n"})
-    assert main(["generate", "--stdout", str(root)]) == 0, capsys.readouterr().err
+    if main(["generate", "--stdout", str(root)]) != 0:
+        return False
     dockerfile = capsys.readouterr().out
     assert main(["plan", "--json", str(root)]) == 0
-    the_plan = json.loads(capsys.readouterr().out)
-    assert check(dockerfile, the_plan), dockerfile
+    return check(dockerfile, json.loads(capsys.readouterr().out))
+
+
+@pytest.mark.parametrize("key", sorted(EFFECTS))
+def test_key_takes_effect(key: str, tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _effect_seen(key, tree, capsys), capsys.readouterr()
+
+
+@pytest.mark.parametrize("key", sorted(EFFECTS))
+def test_effect_test_fails_when_the_key_is_ignored(
+    key: str, tree: Tree, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The configuration is read as if the key were not there: its effect test must notice.
+    build = config._build
+    monkeypatch.setattr(
+        config,
+        "_build",
+        lambda flat, source: build({k: v for k, v in flat.items() if k != key}, source),
+    )
+    assert not _effect_seen(key, tree, capsys)
 
 
 # Real locks with `fast = ["orjson"]` (tests/fixtures/projects/*-extras/FIXTURE.md).
