@@ -230,6 +230,16 @@ def _not_in_dockerfile(value: list[str], out: Outcome) -> None:
         assert fragment not in out.dockerfile, fragment
 
 
+def _after_code(value: list[str], out: Outcome) -> None:
+    """Installed from the code: in the build stage, after its copy of the project."""
+    _planned(out)
+    builder = out.dockerfile.split("\nFROM ", 2)[1]  # the stage before the final one
+    assert "\nCOPY . .\n" in builder
+    after = builder.split("\nCOPY . .\n", 1)[1]
+    for fragment in value:
+        assert fragment in after, fragment
+
+
 def _no_editable(value: bool, out: Outcome) -> None:
     """No install is editable: neither an -e option nor a copied requirements file with one
     (the image installs the project as a wheel)."""
@@ -251,7 +261,8 @@ def _warnings(value: list[str], out: Outcome) -> None:
 
 
 def _indexes(value: list[str], out: Outcome) -> None:
-    assert [ix.name for ix in _planned(out)[0].indexes] == value
+    """The declared index URLs, in order."""
+    assert [ix.url.rstrip("/") for ix in _planned(out)[0].indexes] == value
 
 
 def _secret(value: bool, out: Outcome) -> None:
@@ -268,6 +279,8 @@ def _error(value: dict[str, Any], out: Outcome) -> None:
     assert problem.file == value["file"]
     if "field" in value:
         assert problem.field == value["field"]
+    for name in value.get("names", ()):  # named by the field or the message
+        assert name in f"{problem.field} {problem.message}", name
     for phrase in value.get("message", ()):
         assert phrase in problem.message, phrase
     if "fix" in value:
@@ -300,6 +313,7 @@ CHECKS: dict[str, Callable[[Any, Outcome], None]] = {
     "import_path": _import_path,
     "dockerfile": _dockerfile,
     "not_in_dockerfile": _not_in_dockerfile,
+    "after_code": _after_code,
     "no_editable": _no_editable,
     "warnings": _warnings,
     "indexes": _indexes,
