@@ -144,6 +144,12 @@ def _not_installed(value: list[str], out: Outcome) -> None:
     assert not set(value) & _installed(out)
 
 
+def _sources(value: dict[str, str], out: Outcome) -> None:
+    """Where a package comes from: registry, vcs, url or path."""
+    got = {p.name: str(p.source) for p in _planned(out)[0].packages}
+    assert {name: got.get(name) for name in value} == value
+
+
 def _lock_inputs(value: list[str], out: Outcome) -> None:
     assert set(value) <= set(_planned(out)[1].install.lock_inputs)
 
@@ -302,6 +308,7 @@ CHECKS: dict[str, Callable[[Any, Outcome], None]] = {
     "installed": _installed_claim,
     "not_installed": _not_installed,
     "lock_inputs": _lock_inputs,
+    "sources": _sources,
     "compiled": _compiled,
     "compiled_on": _compiled_on,
     "build_packages": _build_packages,
