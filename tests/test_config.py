@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import json
+import shlex
+import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+from uv import find_uv_bin
 
 from pydocker_gen import config
 from pydocker_gen.cli import main
 from pydocker_gen.errors import UserError
+from pydocker_gen.planner import plan
+from pydocker_gen.reader import inspect
+from pydocker_gen.render import render
+from tests.conftest import FIXTURES
 
 Tree = Callable[[Mapping[str, str]], Path]
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +33,12 @@ BASE = {
 
 # key -> (pydocker-gen.toml text, extra files, what must appear in the Dockerfile or plan)
 EFFECTS: dict[str, tuple[str, dict[str, str], Callable[[str, dict[str, object]], bool]]] = {
-    "python": ('python = "3.12"', {}, lambda d, p: p["python"] == "3.12"),
+    # No .python-version: without the key the newest CPython would be chosen, not 3.11.
+    "python": (
+        'python = "3.11"',
+        {".python-version": ""},
+        lambda d, p: p["python"] == "3.11" and "FROM python:3.11-slim-trixie AS builder" in d,
+    ),
     "debian": (
         'debian = "bookworm"',
         {},
@@ -42,10 +54,11 @@ EFFECTS: dict[str, tuple[str, dict[str, str], Callable[[str, dict[str, object]],
         {},
         lambda d, p: p["platforms"] == ["linux/amd64", "linux/arm64"],
     ),
+    # Pipfile.lock takes precedence over requirements.txt: only the key makes it pip.
     "installer": (
         'installer = "pip"',
-        {"Pipfile": "[packages]\n"},
-        lambda d, p: p["manager"] == "pip",
+        {**PIPENV, ".python-version": "3.11\n"},
+        lambda d, p: p["manager"] == "pip" and "pipenv" not in d,
     ),
     "backend": (
         'backend = "uv"',
@@ -146,18 +159,113 @@ def test_every_key_has_an_effect_test() -> None:
     assert set(EFFECTS) == set(config.SCHEMA)
 
 
-@pytest.mark.parametrize("key", sorted(EFFECTS))
-def test_key_takes_effect(key: str, tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+def _effect_seen(key: str, tree: Tree, capsys: pytest.CaptureFixture[str]) -> bool:
+    """Generate and plan the key's project; whether its effect shows."""
     toml, files, check = EFFECTS[key]
     files = {**BASE, **files}
-    if not files.get("requirements.txt"):
-        files.pop("requirements.txt")
+    for name in ("requirements.txt", ".python-version"):
+        if not files.get(name):
+            files.pop(name)  # "" leaves the base project's file out
     root = tree({**files, "pydocker-gen.toml": toml + "\n"})
-    assert main(["generate", "--stdout", str(root)]) == 0, capsys.readouterr().err
+    if main(["generate", "--stdout", str(root)]) != 0:
+        return False
     dockerfile = capsys.readouterr().out
     assert main(["plan", "--json", str(root)]) == 0
-    the_plan = json.loads(capsys.readouterr().out)
-    assert check(dockerfile, the_plan), dockerfile
+    return check(dockerfile, json.loads(capsys.readouterr().out))
+
+
+@pytest.mark.parametrize("key", sorted(EFFECTS))
+def test_key_takes_effect(key: str, tree: Tree, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _effect_seen(key, tree, capsys), capsys.readouterr()
+
+
+@pytest.mark.parametrize("key", sorted(EFFECTS))
+def test_effect_test_fails_when_the_key_is_ignored(
+    key: str, tree: Tree, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The configuration is read as if the key were not there: its effect test must notice.
+    build = config._build
+    monkeypatch.setattr(
+        config,
+        "_build",
+        lambda flat, source: build({k: v for k, v in flat.items() if k != key}, source),
+    )
+    assert not _effect_seen(key, tree, capsys)
+
+
+# Real locks with `fast = ["orjson"]` (tests/fixtures/projects/*-extras/FIXTURE.md).
+EXTRAS_FIXTURES = ("uv-extras", "poetry-extras", "pdm-extras")
+EXTRA_PACKAGE = "orjson"
+# How each exporter's command line selects an optional group (their --help).
+SELECTS_EXTRA = {
+    "poetry": (("-E", "fast"), ("--extras", "fast"), ("--extras=fast",), ("--all-extras",)),
+    "pdm": (("-G", "fast"), ("--group", "fast"), ("--group=fast",), ("-G", ":all")),
+}
+NOT_INSTALLED = pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="bug: extras reach the reader's package list but not the install command "
+    "(uv sync without --extra, poetry export without --extras, pdm export without -G)",
+)
+
+
+def _extras_project(name: str, extras: list[str] | None, copy: Callable[[Path], Path]) -> Path:
+    root = copy(FIXTURES / name)
+    if extras is not None:
+        (root / "pydocker-gen.toml").write_text(f"extras = {json.dumps(extras)}\n")
+    return root
+
+
+@pytest.mark.parametrize("extras", [None, ["fast"]], ids=["without", "with"])
+@pytest.mark.parametrize("name", EXTRAS_FIXTURES)
+def test_extras_select_the_optional_packages(
+    name: str, extras: list[str] | None, project_copy: Callable[[Path], Path]
+) -> None:
+    names = {p.name for p in inspect(_extras_project(name, extras, project_copy)).packages}
+    assert "idna" in names
+    assert (EXTRA_PACKAGE in names) is (extras is not None)
+
+
+def _uv_installs(root: Path, sync: str) -> str:
+    """What the Dockerfile's `uv sync` selects: uv's own export with the same options."""
+    options = [o for o in shlex.split(sync)[2:] if o != "--locked"]
+    return subprocess.run(
+        [find_uv_bin(), "export", "--frozen", "--offline", "--no-hashes", *options],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"UV_PYTHON_DOWNLOADS": "never", "PATH": "/usr/bin:/bin"},
+    ).stdout
+
+
+def _selects_extra(manager: str, command: str) -> bool:
+    words = shlex.split(command)
+    return any(
+        words[i : i + len(option)] == list(option)
+        for option in SELECTS_EXTRA[manager]
+        for i in range(len(words))
+    )
+
+
+@pytest.mark.parametrize(
+    "extras", [None, pytest.param(["fast"], marks=NOT_INSTALLED)], ids=["without", "with"]
+)
+@pytest.mark.parametrize("name", EXTRAS_FIXTURES)
+def test_extras_reach_the_dockerfile_install(
+    name: str, extras: list[str] | None, project_copy: Callable[[Path], Path]
+) -> None:
+    root = _extras_project(name, extras, project_copy)
+    the_plan = plan(inspect(root))
+    lines = render(the_plan).dockerfile.splitlines()
+    start = "uv sync" if the_plan.manager == "uv" else f"{the_plan.manager} export"
+    line = next(line for line in lines if start in line)
+    command = start + line.split(start, 1)[1].rstrip(" \\")
+    if the_plan.manager == "uv":
+        installs = EXTRA_PACKAGE in _uv_installs(root, command)
+    else:
+        installs = _selects_extra(the_plan.manager, command)
+    assert installs is (extras is not None), command
 
 
 @pytest.mark.parametrize(
