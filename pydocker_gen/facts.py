@@ -88,6 +88,7 @@ class Index:
     name: str
     url: str
     source: str  # file that declares it
+    used: bool | None = None  # whether an installed package comes from it; None: not recorded
 
     def __post_init__(self) -> None:
         _check(self.url, str, f"index {self.name!r}: url")

@@ -398,7 +398,12 @@ class Access(NamedTuple):
 
 def _index_access(facts: ProjectFacts, profile: Profile) -> Decision[Access]:
     secret_id = facts.config.index_secret or DEFAULT_SECRET
-    private = [ix for ix in facts.indexes if ix.url.rstrip("/") not in PUBLIC_INDEXES]
+    # An index no installed package comes from (the lock says so) needs no credentials.
+    private = [
+        ix
+        for ix in facts.indexes
+        if ix.url.rstrip("/") not in PUBLIC_INDEXES and ix.used is not False
+    ]
     if not private:
         return Decision(Access((), "docker build ."))
     if profile is not Profile.BUILDKIT:

@@ -38,6 +38,23 @@ def _edge(dep: dict[str, Any]) -> Edge:
     return Edge(canonicalize_name(dep["name"]), dep.get("marker"), tuple(dep.get("extra", ())))
 
 
+def _indexes_with_use(tool: Mapping[str, Any], installed: list[dict[str, Any]]) -> list[Index]:
+    """The declared indexes, each marked with whether an installed package comes from it (the
+    lock records every package's registry)."""
+    registries = {str(p.get("source", {}).get("registry", "")).rstrip("/") for p in installed} - {
+        ""
+    }
+    return [
+        Index(
+            name=str(ix.get("name", "")),
+            url=str(ix.get("url", "")),
+            source="pyproject.toml",
+            used=str(ix.get("url", "")).rstrip("/") in registries,
+        )
+        for ix in tool.get("index", [])
+    ]
+
+
 def _is_project(pkg: dict[str, Any]) -> bool:
     src = pkg.get("source", {})
     return "editable" in src or "virtual" in src
@@ -123,12 +140,10 @@ def read(
     ]
     package_flag = tool.get("package")
     install_project = bool(package_flag) if package_flag is not None else pyproj.has_build_system
-    indexes = []
     for ix in tool.get("index", []):
         check_url_credentials(str(ix.get("url", "")), "pyproject.toml")
-        indexes.append(
-            Index(name=str(ix.get("name", "")), url=str(ix.get("url", "")), source="pyproject.toml")
-        )
+    installed = [p for p in packages_data if canonicalize_name(p["name"]) in selected]
+    indexes = _indexes_with_use(tool, installed)
     ranges = []
     if "requires-python" in lock:
         ranges.append(parse_range(lock["requires-python"], "uv.lock: requires-python"))
