@@ -165,3 +165,18 @@ def test_pdm_builder_pins_hishel_and_skips_the_update_check() -> None:
     install = plan(inspect(FIXTURES / "pdm-app")).install
     assert install.tool == "pdm==2.29.4 'hishel[httpx2]>=1.4,<1.5'"
     assert ("PDM_CHECK_UPDATE", "false") in install.env
+
+
+# e. Poetry's export must hold the lock's whole main closure: the committed export was made
+#    by the pinned poetry + poetry-plugin-export from the committed lock.
+
+
+def test_poetry_export_holds_the_locks_main_closure() -> None:
+    from pydocker_gen.planner import native
+
+    root = FIXTURES / "poetry-uvicorn-standard"
+    target = native.target("3.12", "trixie", "linux/amd64")
+    locked = {p.name for p in inspect(root).packages if native.applies(p, target)}
+    exported = requirements.read(root, "export-main.txt").packages
+    assert {p.name for p in exported if native.applies(p, target)} == locked
+    assert {"uvloop", "httptools", "watchfiles", "websockets"} <= locked  # uvicorn[standard]
