@@ -107,6 +107,10 @@ class ProjectFacts:
     packages: tuple[LockedPackage, ...]
     hashed: bool  # every package carries hashes
     pinned: bool  # every package is pinned to one version
+    # The lock lists every package the image needs (pip may install it with --no-deps), and
+    # why; a requirements.txt proves it with hashes on every line or a resolver's header.
+    complete: bool = True
+    complete_reason: str = "the lock lists every package"
     python: PythonRequirement
     install_project: bool  # the project itself is a package to install
     app: AppCommand

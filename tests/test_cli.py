@@ -74,7 +74,7 @@ def test_hand_edit_survives_generate_and_force_replaces_it(
     capsys.readouterr()
     assert main(["generate", str(root)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: Dockerfile: was edited by hand")
+    assert "\nerror: Dockerfile: was edited by hand" in "\n" + err  # after any warnings
     assert "--force" in err and "Traceback" not in err
     assert dockerfile.read_text() == edited
     assert main(["generate", "--force", str(root)]) == 0

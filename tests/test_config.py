@@ -65,7 +65,8 @@ EFFECTS: dict[str, tuple[str, dict[str, str], Callable[[str, dict[str, object]],
         {},
         lambda d, p: (
             "uv pip install --python /opt/venv/bin/python --require-hashes" not in d
-            and "uv pip install --python /opt/venv/bin/python --no-deps -r requirements.txt" in d
+            # top-level pins only: uv resolves their dependencies (no --no-deps)
+            and "uv pip install --python /opt/venv/bin/python -r requirements.txt" in d
             and "pip install --no-cache-dir uv==" in d
         ),
     ),

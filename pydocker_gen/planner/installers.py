@@ -24,6 +24,10 @@ TOOL_VERSIONS = {
     "pdm": "2.29.4",
     "uv": "0.13.9",
 }
+# The tools' own dependencies that their release leaves too loose, per pinned version: pdm
+# 2.29 accepts any hishel>=1.4, and hishel 2 lacks the storage its update check uses ("Failed
+# to get latest version").
+TOOL_DEPENDENCIES = {("pdm", "2.29.4"): ("hishel[httpx2]>=1.4,<1.5",)}
 EXPORT = "/tmp/requirements.txt"  # where exporting strategies write hashed requirements
 
 
@@ -120,8 +124,18 @@ def _project_from_source(facts: ProjectFacts, ctx: Context) -> tuple[Run, ...]:
 DROP_LOCAL = r"sed -E -i '/^(-e[[:space:]]+)?(\.{1,2}\/|\/|file:)|[[:space:]]@[[:space:]]*file:/d'"
 
 
+def _tool(ctx: Context, name: str) -> str:
+    """The pinned tool with its pinned dependencies, quoted for the shell."""
+    version = dict(ctx.tools).get(name, TOOL_VERSIONS[name])
+    return " ".join([ctx.pin(name), *(q(r) for r in TOOL_DEPENDENCIES.get((name, version), ()))])
+
+
 def _install_exported(
-    facts: ProjectFacts, ctx: Context, export: tuple[str, ...], tool: str | None
+    facts: ProjectFacts,
+    ctx: Context,
+    export: tuple[str, ...],
+    tool: str | None,
+    env: tuple[tuple[str, str], ...] = (),
 ) -> Install:
     """Export the lock to hashed requirements, then pip installs exactly those."""
     flags = "--require-hashes --no-deps" if facts.hashed else "--no-deps"
@@ -130,7 +144,7 @@ def _install_exported(
     commands = (*export, _venv(ctx), f"{_pip_into_venv(ctx)} {flags} -r {EXPORT}")
     return Install(
         tool=_with_backend(ctx, tool),
-        env=_pip_env(ctx),
+        env=(*_pip_env(ctx), *env),
         deps=(Run(commands=commands, mounts=_pip_cache(ctx)),),
         project=_project_from_source(facts, ctx),
         lock_inputs=facts.lock_inputs,
@@ -144,8 +158,10 @@ def pip(facts: ProjectFacts, ctx: Context) -> Install:
         flags = []
         if facts.hashed:
             flags.append("--require-hashes")
-        if facts.pinned:
-            flags.append("--no-deps")  # a complete pinned set: nothing may be resolved anew
+        if facts.complete:
+            # Proven complete (facts.complete_reason): nothing may be resolved anew. Otherwise
+            # pip resolves what the file leaves out, or the image lacks it (the reader warns).
+            flags.append("--no-deps")
         commands.append(" ".join([_pip_into_venv(ctx), *flags, "-r", q(top)]))
     return Install(
         tool=_with_backend(ctx, None),
@@ -174,7 +190,9 @@ def poetry(facts: ProjectFacts, ctx: Context) -> Install:
 
 def pdm(facts: ProjectFacts, ctx: Context) -> Install:
     export = (f"pdm export --prod --format requirements --output {EXPORT}",)
-    return _install_exported(facts, ctx, export, ctx.pin("pdm"))
+    # The builder never upgrades pdm: its update check only costs a request (and a warning).
+    env = (("PDM_CHECK_UPDATE", "false"),)
+    return _install_exported(facts, ctx, export, _tool(ctx, "pdm"), env)
 
 
 def uv(facts: ProjectFacts, ctx: Context) -> Install:

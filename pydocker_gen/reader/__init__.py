@@ -77,6 +77,8 @@ def _inspect(root: Path) -> ProjectFacts:
         packages=tuple(online.apply_record(root, local.packages)),
         hashed=read.hashed,
         pinned=read.pinned,
+        complete=read.complete,
+        complete_reason=read.complete_reason,
         python=python,
         install_project=read.install_project,
         local_folders=tuple(local.folders),
@@ -223,23 +225,4 @@ def read_pip(root: Path, pyproj: pyproject.PyProject) -> ManagerRead:
     """requirements.txt, or the pyproject.toml/setup.cfg project itself, for pip."""
     if not fs.is_file(root / REQUIREMENTS_FILE):
         return pyproject.read_as_pip(root, pyproj)
-    reqs = requirements.read(root, REQUIREMENTS_FILE)
-    warnings = []
-    if not reqs.pinned:
-        loose = sorted(p.name for p in reqs.packages if p.version is None)
-        warnings.append(
-            f"requirements.txt is not fully pinned ({', '.join(loose[:5])}"
-            f"{'…' if len(loose) > 5 else ''}): versions are resolved at build time. "
-            "Pin them with `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`."
-        )
-    return ManagerRead(
-        manifest=REQUIREMENTS_FILE,
-        lockfile=REQUIREMENTS_FILE if reqs.pinned else None,
-        lock_inputs=reqs.files,
-        packages=reqs.packages,
-        hashed=reqs.hashed,
-        pinned=reqs.pinned,
-        indexes=reqs.indexes,
-        install_project=reqs.editable_project,
-        warnings=warnings,
-    )
+    return requirements.manager_read(root, REQUIREMENTS_FILE)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from packaging.markers import InvalidMarker, Marker
+
 from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
@@ -29,11 +31,62 @@ class ManagerRead:
     install_project: bool = False
     warnings: list[str] = field(default_factory=list)
     scripts: dict[str, str] = field(default_factory=dict)  # console scripts the project defines
+    # The lock lists every package the image needs, so pip installs it with --no-deps; when
+    # it cannot be proven, pip resolves what is missing (docs/readers.md).
+    complete: bool = True
+    complete_reason: str = "the lock lists every package"
 
 
-def all_hashed(packages: list[LockedPackage]) -> bool:
-    """Every index package carries a hash (VCS/URL/path ones cannot)."""
-    return all(p.hashes for p in packages if p.source is Source.REGISTRY)
+# CPython minors an image may be built for (wider than the planner's list: narrowing it can
+# only keep more packages), on the platforms images run on.
+TARGET_PYTHONS = tuple(f"3.{m}" for m in range(8, 15))
+TARGET_MACHINES = ("x86_64", "aarch64")
+
+
+def _environment(python: str, machine: str) -> dict[str, str]:
+    return {
+        "python_version": python,
+        "python_full_version": f"{python}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "implementation_version": f"{python}.0",
+        "sys_platform": "linux",
+        "platform_system": "Linux",
+        "os_name": "posix",
+        "platform_machine": machine,
+        "platform_release": "",
+        "platform_version": "",
+        "extra": "",
+    }
+
+
+def excluded_everywhere(pkg: LockedPackage, pythons: tuple[str, ...] = TARGET_PYTHONS) -> bool:
+    """The package's marker is false on every target: pip skips its line before checking
+    hashes, so a missing hash there cannot fail the install."""
+    if not pkg.marker:
+        return False
+    try:
+        marker = Marker(pkg.marker)
+        return not any(
+            marker.evaluate(_environment(py, m)) for py in pythons for m in TARGET_MACHINES
+        )
+    except InvalidMarker:
+        return False
+
+
+def all_hashed(packages: list[LockedPackage], pythons: tuple[str, ...] = TARGET_PYTHONS) -> bool:
+    """Every index package that can be installed on a target carries a hash (VCS/URL/path
+    ones cannot; Pipenv writes a marker-excluded package without hashes)."""
+    return all(
+        p.hashes
+        for p in packages
+        if p.source is Source.REGISTRY and not excluded_everywhere(p, pythons)
+    )
+
+
+def target_pythons(pins: list[Pin]) -> tuple[str, ...]:
+    """The minors a lock can be installed for, as far as its own reader knows."""
+    return tuple(sorted({p.minor for p in pins})) if pins else TARGET_PYTHONS
 
 
 def pyproject_lock(lock: str, packages: list[LockedPackage], **kwargs: Any) -> ManagerRead:

@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead, all_hashed
+from pydocker_gen.reader.common import ManagerRead, all_hashed, target_pythons
 from pydocker_gen.reader.python_version import Pin, minor_of
 from pydocker_gen.reader.requirements import check_url_credentials
 
@@ -52,7 +52,8 @@ def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
         lockfile="Pipfile.lock",
         lock_inputs=["Pipfile", "Pipfile.lock"],
         packages=packages,
-        hashed=all_hashed(packages),
+        # Pipenv leaves hashes off a package its marker excludes for the locking Python.
+        hashed=all_hashed(packages, target_pythons(pins)),
         pinned=True,
         pins=pins,
         indexes=indexes,
