@@ -78,6 +78,7 @@ class AppCommand:
     cmd: tuple[str, ...] | None = None
     port: int | None = None
     server: str | None = None  # gunicorn, uvicorn, uwsgi, ...
+    pythonpath: tuple[str, ...] = ()  # project folders the command imports from (src/)
     reason: str = "nothing found that starts a server or a script"
 
 

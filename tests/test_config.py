@@ -202,12 +202,6 @@ SELECTS_EXTRA = {
     "poetry": (("-E", "fast"), ("--extras", "fast"), ("--extras=fast",), ("--all-extras",)),
     "pdm": (("-G", "fast"), ("--group", "fast"), ("--group=fast",), ("-G", ":all")),
 }
-NOT_INSTALLED = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug: extras reach the reader's package list but not the install command "
-    "(uv sync without --extra, poetry export without --extras, pdm export without -G)",
-)
 
 
 def _extras_project(name: str, extras: list[str] | None, copy: Callable[[Path], Path]) -> Path:
@@ -249,9 +243,7 @@ def _selects_extra(manager: str, command: str) -> bool:
     )
 
 
-@pytest.mark.parametrize(
-    "extras", [None, pytest.param(["fast"], marks=NOT_INSTALLED)], ids=["without", "with"]
-)
+@pytest.mark.parametrize("extras", [None, ["fast"]], ids=["without", "with"])
 @pytest.mark.parametrize("name", EXTRAS_FIXTURES)
 def test_extras_reach_the_dockerfile_install(
     name: str, extras: list[str] | None, project_copy: Callable[[Path], Path]

@@ -220,7 +220,8 @@ def _import_path(value: str, out: Outcome) -> None:
     the_plan = _planned(out)[1]
     cmd = list(the_plan.cmd or ())
     chdir = any(cmd[i : i + 2] == ["--chdir", value] for i in range(len(cmd)))
-    path = any(k == "PYTHONPATH" and value in v.split(":") for k, v in the_plan.env)
+    entries = [e for k, v in the_plan.env if k == "PYTHONPATH" for e in v.split(":")]
+    path = value in entries or f"{the_plan.workdir}/{value}" in entries
     assert chdir or path, cmd
 
 
@@ -249,13 +250,26 @@ def _after_code(value: list[str], out: Outcome) -> None:
 def _no_editable(value: bool, out: Outcome) -> None:
     """No install is editable: neither an -e option nor a copied requirements file with one
     (the image installs the project as a wheel)."""
+    import shlex
+    import subprocess
+    import tempfile
+
     facts, the_plan = _planned(out)
     runs = [*the_plan.install.deps, *the_plan.install.project]
-    commands = " ".join(c for run in runs for c in run.commands).split()
+    script = " && ".join(c for run in runs for c in run.commands)
+    commands = shlex.split(script)
     editable = "-e" in commands or "--editable" in commands
     for i, word in enumerate(commands[:-1]):
-        if word == "-r" and (Path(facts.root) / commands[i + 1]).is_file():
-            lines = (Path(facts.root) / commands[i + 1]).read_text().splitlines()
+        source = Path(facts.root) / commands[i + 1]
+        if word == "-r" and source.is_file():
+            # The file as the install reads it: after the build's own edits of its copy.
+            with tempfile.TemporaryDirectory() as tmp:
+                copy = Path(tmp) / commands[i + 1]
+                copy.write_text(source.read_text())
+                edits = [c for run in runs for c in run.commands if c.startswith("sed ")]
+                for edit in edits:
+                    subprocess.run(["sh", "-c", edit], cwd=tmp, check=True)
+                lines = copy.read_text().splitlines()
             editable |= any(line.split()[:1] in (["-e"], ["--editable"]) for line in lines)
     assert editable is not value
 

@@ -81,3 +81,38 @@ def test_editable_project_line(tree: Tree) -> None:
     result = requirements.read(root, "requirements.txt")
     assert result.editable_project
     assert [p.name for p in result.packages] == ["six"]
+
+
+def test_the_project_line_is_dropped_from_the_dependency_install_in_the_build(
+    tmp_path: Path,
+) -> None:
+    """DROP_PROJECT runs in the build (GNU sed, as in Debian); here on the forms pip reads as
+    "install this project", and on lines that must stay."""
+    import subprocess
+
+    from pydocker_gen.planner.installers import DROP_PROJECT
+
+    project = ["-e .", "-e ./", "--editable .", "--editable=.", ".", "./", "  -e .  # the app"]
+    keep = ["click==8.5.1", "-e ./libs/x", "./libs/y", "-r base.txt", "# -e . is ours"]
+    path = tmp_path / "requirements.txt"
+    path.write_text("\n".join(project + keep) + "\n")
+    subprocess.run(["sh", "-c", f"{DROP_PROJECT} {path}"], check=True)
+    assert path.read_text().splitlines() == keep
+
+
+def test_an_editable_project_line_installs_after_the_code(tree: Tree) -> None:
+    from pydocker_gen.planner import plan
+    from pydocker_gen.render import render
+
+    root = tree(
+        {
+            "requirements.txt": "-e .\nclick==8.1.7\n",
+            "pyproject.toml": '[project]\nname = "x"\nversion = "1"\n',
+        }
+    )
+    from pydocker_gen.reader import inspect
+
+    text = render(plan(inspect(root))).dockerfile
+    deps, _, after = text.partition("COPY . .")
+    assert "sed -E -i" in deps and "install -r requirements.txt" in deps
+    assert "install --no-deps ." in after

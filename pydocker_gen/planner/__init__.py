@@ -141,6 +141,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     install = _install(facts, ctx)
     start = _start(facts)
     stopsignal = _stopsignal(start.value.cmd)
+    import_path = _import_path(facts, cfg.workdir or WORKDIR)
     healthcheck = _healthcheck(cfg.healthcheck, start.value.port)
     ignore = _dockerignore(cfg, install.value.lock_inputs)
     decisions: tuple[Decision[Any], ...] = (
@@ -153,6 +154,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         install,
         start,
         stopsignal,
+        import_path,
         healthcheck,
     )
     uid = cfg.uid if cfg.uid is not None else UID
@@ -174,7 +176,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         workdir=cfg.workdir or WORKDIR,
         user=cfg.user or USER,
         uid=uid,
-        env=_final_env(cfg),
+        env=(*_final_env(cfg), *import_path.value),
         cmd=start.value.cmd,
         port=start.value.port,
         stopsignal=stopsignal.value,
@@ -534,6 +536,19 @@ def _start(facts: ProjectFacts) -> Decision[Start]:
     if cmd is None:
         warnings = (f"No start command found ({facts.app.reason}); set cmd in the configuration.",)
     return Decision(Start(tuple(cmd) if cmd is not None else None, port), (reason,), warnings)
+
+
+def _import_path(facts: ProjectFacts, workdir: str) -> Decision[tuple[tuple[str, str], ...]]:
+    """The command imports the app from src/ when the project is not installed as a package."""
+    folders = facts.app.pythonpath
+    if not folders or facts.install_project or facts.config.cmd is not None:
+        return Decision(())
+    value = ":".join(f"{workdir}/{f}" for f in folders)
+    why = f"the application's module is under {', '.join(f + '/' for f in folders)} and the "
+    why += "project is not installed as a package"
+    return Decision(
+        (("PYTHONPATH", value),), (Reason(topic="PYTHONPATH", decision=value, why=why),)
+    )
 
 
 def _stopsignal(cmd: tuple[str, ...] | None) -> Decision[str | None]:

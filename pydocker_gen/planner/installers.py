@@ -119,6 +119,10 @@ def _project_from_source(facts: ProjectFacts, ctx: Context) -> tuple[Run, ...]:
     return (Run(commands=(command,), mounts=_pip_cache(ctx)),)
 
 
+# Leaves out the lines that install the project itself: `-e .`, `--editable=./`, `.`.
+DROP_PROJECT = (
+    r"sed -E -i '/^[[:space:]]*((-e|--editable)([[:space:]]+|=))?\.\/?[[:space:]]*(#.*)?$/d'"
+)
 # Leaves out the export's local folders (a line of their own, no hashes: `./libs/x`,
 # `-e ./libs/x`, `name @ file:///app/libs/x ; marker`); they install from the code.
 DROP_LOCAL = r"sed -E -i '/^(-e[[:space:]]+)?(\.{1,2}\/|\/|file:)|[[:space:]]@[[:space:]]*file:/d'"
@@ -162,6 +166,11 @@ def pip(facts: ProjectFacts, ctx: Context) -> Install:
             # Proven complete (facts.complete_reason): nothing may be resolved anew. Otherwise
             # pip resolves what the file leaves out, or the image lacks it (the reader warns).
             flags.append("--no-deps")
+        if facts.install_project:
+            # `-e .` (or `.`) installs the project, which is not copied yet: the dependency
+            # step drops that line from its copies, and the project installs after the code.
+            files = " ".join(q(f) for f in facts.lock_inputs if f.endswith(".txt"))
+            commands.append(f"{DROP_PROJECT} {files}")
         commands.append(" ".join([_pip_into_venv(ctx), *flags, "-r", q(top)]))
     return Install(
         tool=_with_backend(ctx, None),
@@ -182,14 +191,22 @@ def pipenv(facts: ProjectFacts, ctx: Context) -> Install:
     return _install_exported(facts, ctx, export, ctx.pin("pipenv"))
 
 
+def _extras(facts: ProjectFacts, flag: str) -> str:
+    """The configured extras as the manager's own option, one per extra."""
+    return "".join(f" {flag} {q(extra)}" for extra in facts.config.extras)
+
+
 def poetry(facts: ProjectFacts, ctx: Context) -> Install:
     # The export plugin reads poetry.lock offline and refuses a stale lock.
-    export = (f"poetry export --only main --format requirements.txt --output {EXPORT}",)
+    export = (
+        "poetry export --only main"
+        f"{_extras(facts, '--extras')} --format requirements.txt --output {EXPORT}",
+    )
     return _install_exported(facts, ctx, export, ctx.pin("poetry", "poetry-plugin-export"))
 
 
 def pdm(facts: ProjectFacts, ctx: Context) -> Install:
-    export = (f"pdm export --prod --format requirements --output {EXPORT}",)
+    export = (f"pdm export --prod{_extras(facts, '-G')} --format requirements --output {EXPORT}",)
     # The builder never upgrades pdm: its update check only costs a request (and a warning).
     env = (("PDM_CHECK_UPDATE", "false"),)
     return _install_exported(facts, ctx, export, _tool(ctx, "pdm"), env)
@@ -202,7 +219,7 @@ def uv(facts: ProjectFacts, ctx: Context) -> Install:
         ("UV_PYTHON", "/usr/local/bin/python"),
         ("UV_PROJECT_ENVIRONMENT", ctx.venv),
     ]
-    sync = "uv sync --locked --no-default-groups"
+    sync = f"uv sync --locked --no-default-groups{_extras(facts, '--extra')}"
     project: tuple[Run, ...] = ()
     if facts.install_project:
         project = (Run(commands=(f"{sync} --no-editable",), mounts=cache),)

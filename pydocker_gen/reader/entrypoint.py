@@ -11,6 +11,7 @@ import ast
 import re
 import shlex
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -179,13 +180,14 @@ def detect(root: Path, dependencies: Collection[str], scripts: Mapping[str, str]
     if obj is not None:
         served = serve(obj, deps, DEFAULT_PORT)
         if served is not None:
-            return served
+            return _with_src(served, obj.path)
     if len(scripts) == 1:
         name = next(iter(scripts))
         return AppCommand(cmd=(name,), reason=f"the project's only console script, {name!r}")
     main = _package_main(root)
     if main is not None:
-        return AppCommand(cmd=("python", "-m", main), reason=f"{main}/__main__.py exists")
+        found = AppCommand(cmd=("python", "-m", main), reason=f"{main}/__main__.py exists")
+        return _with_src(found, "src/" if fs.is_dir(root / "src" / main) else "")
     script = _main_script(root)
     if script is not None:
         return AppCommand(cmd=("python", script), reason=f"{script} runs as a script (__main__)")
@@ -195,6 +197,11 @@ def detect(root: Path, dependencies: Collection[str], scripts: Mapping[str, str]
             f"({', '.join(servers_for(obj.interface))}) is a dependency"
         )
     return AppCommand()
+
+
+def _with_src(app: AppCommand, path: str) -> AppCommand:
+    # A module under src/ imports from there: the project's own folder, not the working one.
+    return replace(app, pythonpath=("src",)) if path.startswith("src/") else app
 
 
 def _procfile(root: Path) -> AppCommand | None:
