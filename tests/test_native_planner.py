@@ -31,7 +31,7 @@ Tree = Callable[[Mapping[str, str]], Path]
             "trixie",
             ["psycopg2"],
             ["gcc", "libc6-dev", "libpq-dev"],
-            ["libpq5"],
+            ["libpq5", "media-types"],
         ),
         (
             EXAMPLES / "native-mysqlclient",
@@ -45,7 +45,7 @@ Tree = Callable[[Mapping[str, str]], Path]
             "bookworm",
             ["python-ldap"],
             ["gcc", "libc6-dev", "libldap-dev", "libsasl2-dev"],
-            ["libldap-2.5-0", "libsasl2-2"],
+            ["libldap-2.5-0", "libldap-common", "libsasl2-2"],
         ),
         (
             EXAMPLES / "native-python-ldap",
@@ -64,7 +64,7 @@ Tree = Callable[[Mapping[str, str]], Path]
         (EXAMPLES / "native-python-magic", "bookworm", [], [], ["libmagic1"]),
         (EXAMPLES / "native-python-magic", "trixie", [], [], ["libmagic1t64"]),
         (EXAMPLES / "native-lxml", "trixie", [], [], []),
-        (EXAMPLES / "uv-flask", "trixie", [], [], []),
+        (EXAMPLES / "uv-flask", "trixie", [], [], ["media-types"]),
     ],
     ids=lambda v: v.name if isinstance(v, Path) else None,
 )
@@ -92,9 +92,13 @@ def test_extras_and_platforms_from_a_real_uv_lock() -> None:
 
 
 def test_no_compiler_when_every_package_has_a_wheel() -> None:
-    dockerfile = render(plan(inspect(EXAMPLES / "poetry-fastapi"))).dockerfile
-    for tool in ("gcc", "g++", "build-essential", "apt-get install"):
+    the_plan = plan(inspect(EXAMPLES / "poetry-fastapi"))
+    dockerfile = render(the_plan).dockerfile
+    for tool in ("gcc", "g++", "build-essential"):
         assert tool not in dockerfile
+    # The only Debian package is run-time data for the web framework, in the final stage.
+    assert the_plan.build_packages == () and the_plan.runtime_packages == ("media-types",)
+    assert dockerfile.count("apt-get install") == 1
 
 
 @pytest.mark.parametrize(
@@ -153,3 +157,100 @@ def test_vcs_requirement_needs_git() -> None:
     pkg = LockedPackage(name="markupsafe", version=None, source=Source.VCS)
     need = native.assess(pkg, native.target("3.12", "trixie", "linux/amd64"), frozenset())
     assert "git" in need.languages
+
+
+# Issue 11: pure-Python projects published as sdists only are built without a compiler.
+PURE_UV = ["crontab", "dkimpy", "flask-mail", "html2text", "jstyleson", "langdetect", "promise"]
+
+
+@pytest.mark.parametrize(
+    ("project", "built"),
+    [
+        (FIXTURES / "pure-sdists-uv", PURE_UV),
+        # Hash-only: the table's wheel columns decide; flask-mail and html2text have one.
+        (FIXTURES / "pure-sdists-req", ["crontab", "dkimpy", "jstyleson", "langdetect", "promise"]),
+    ],
+    ids=lambda v: v.name if isinstance(v, Path) else None,
+)
+def test_pure_sdists_need_no_compiler(project: Path, built: list[str]) -> None:
+    the_plan = plan(inspect(project))
+    assert the_plan.compile == () and the_plan.build_packages == () and not the_plan.builder
+    assert not [w for w in the_plan.warnings if "compile from source" in w]
+    reasons = {r.topic: r for r in the_plan.reasons}
+    assert sorted(t.removeprefix("build ") for t in reasons if t.startswith("build ")) == built
+    for name in built:
+        assert reasons[f"build {name}"].why.startswith(
+            "builds from source, pure Python: no compiler"
+        )
+        assert "knowledge table" in reasons[f"build {name}"].why
+    assert "compile" not in reasons["python"].why  # they do not count when choosing Python
+    dockerfile = render(the_plan).dockerfile
+    assert "gcc" not in dockerfile and "libc6-dev" not in dockerfile
+
+
+PURE_ROWS = sorted(n for n, row in native.table().packages.items() if row.sdist == "pure")
+
+
+@pytest.mark.parametrize("name", PURE_ROWS)
+def test_a_pure_row_never_compiles_whatever_the_lock(name: str) -> None:
+    t = native.target("3.12", "trixie", "linux/amd64")
+    shapes = [
+        LockedPackage(name=name, version="1.0", files=(f"{name.replace('-', '_')}-1.0.tar.gz",)),
+        LockedPackage(
+            name=name,
+            version="1.0",
+            files=(f"https://files.example/{name.replace('-', '_')}-1.0.tar.gz",),
+        ),
+        LockedPackage(name=name, version="1.0", hashes=("sha256:" + "0" * 64,)),
+    ]
+    for pkg in shapes:
+        need = native.assess(pkg, t, frozenset())
+        assert not need.compiles and not need.unknown and need.languages == (), pkg
+        row = native.table().packages[name]
+        if pkg.files or not row.has_wheel(t):
+            assert need.pure_build is not None and "knowledge table" in need.pure_build
+
+
+# Issue 11: indexes quote file names (a local version's "+" is "%2B"). PyPI has no local
+# versions, so this is the exact shape the PyTorch CPU index gives uv.lock, fed as it comes.
+TORCH = "torch-2.13.0%2Bcpu-cp314-cp314-manylinux_2_28_x86_64.whl"
+
+
+def test_quoted_wheel_names_are_decoded() -> None:
+    plain = "torch-2.13.0+cpu-cp314-cp314-manylinux_2_28_x86_64.whl"
+    assert native.file_name(TORCH) == plain
+    assert native.file_name(f"https://index.example/whl/cpu/{TORCH}") == plain
+    assert native.file_name(f"https://index.example/whl/cpu/{TORCH}#sha256=00") == plain
+
+
+@pytest.mark.parametrize("file", [TORCH, f"https://index.example/whl/cpu/{TORCH}"])
+def test_a_quoted_wheel_fits(file: str) -> None:
+    t = native.target("3.14", "trixie", "linux/amd64")
+    assert native.wheel_fits([file, "torch-2.13.0.tar.gz"], t) is True
+    pkg = LockedPackage(name="torch-like", version="2.13.0+cpu", files=(file,))
+    need = native.assess(pkg, t, frozenset())
+    assert not need.compiles and need.why == "a wheel fits"
+    arm = native.target("3.14", "trixie", "linux/arm64")
+    assert native.wheel_fits([file], arm) is False
+
+
+@pytest.mark.parametrize(
+    ("requirements", "debian", "data"),
+    [
+        ("flask==3.1.3\n", "trixie", ["media-types"]),
+        ("django==5.2.8\n", "bookworm", ["media-types"]),
+        ("python-ldap==3.4.5\n", "bookworm", ["libldap-common"]),
+        ("python-ldap==3.4.5\n", "trixie", []),  # OpenSSL finds the CA bundle itself
+        ("requests==2.32.5\n", "trixie", []),
+    ],
+)
+def test_runtime_data_packages_with_their_reason(
+    tree: Tree, requirements: str, debian: str, data: list[str]
+) -> None:
+    root = tree({"requirements.txt": requirements, ".python-version": "3.12\n"})
+    the_plan = plan(inspect(root), Options(debian=debian))
+    for debian in data:
+        assert debian in the_plan.runtime_packages
+        (reason,) = [r for r in the_plan.reasons if r.topic == f"runtime data {debian}"]
+        assert requirements.split("==")[0] in reason.why
+    assert not {"media-types", "libldap-common"} - set(data) & set(the_plan.runtime_packages)

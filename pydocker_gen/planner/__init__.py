@@ -111,12 +111,18 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
 
     needs = assessed.get(python) or _needs(facts, python, debian, platforms)
     compiled, build_needed, runtime_needed, unknown = _summarise(needs, debian)
+    present = frozenset(p.name for p in facts.packages)
+    data_packages, data_reasons = native.runtime_data(present, debian)
     build_packages = tuple(sorted(set(build_needed) | set(cfg.build_packages)))
-    runtime_packages = tuple(sorted(set(runtime_needed) | set(cfg.runtime_packages)))
+    runtime_packages = tuple(
+        sorted(set(runtime_needed) | set(cfg.runtime_packages) | set(data_packages))
+    )
     for c in compiled:
         reasons.append(
             Reason(topic=f"compile {c.name}", decision=c.version or "unpinned", why=c.why)
         )
+    pure_builds = native.pure_builds(needs)
+    reasons += pure_builds + data_reasons
     reasons += _platform_differences(needs, platforms)
     if unknown:
         warnings.append(
@@ -125,13 +131,14 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
             "packages.build / packages.runtime in the configuration."
         )
     builder = bool(build_packages)
+    no_compiler = "every package installs from a wheel" + (native.OR_PURE if pure_builds else "")
     reasons.append(
         Reason(
             topic="builder",
             decision=str(builder).lower(),
             why="a toolchain is needed to compile " + ", ".join(c.name for c in compiled)
             if compiled
-            else "every package installs from a wheel: no compiler anywhere",
+            else f"{no_compiler}: no compiler anywhere",
         )
     )
 
@@ -301,8 +308,9 @@ def _choose_python(
     scored = [(sum(n.compiles for _, n in assessed[p]), p) for p in reversed(candidates)]
     best = min(scored, key=lambda s: s[0])
     where = f"{pin.range_source} {pin.range!r}" if pin.range else "no pin or range"
+    pure = any(n.pure_build for _, n in assessed[best[1]])
     compiles = (
-        "every locked package has a wheel"
+        "every locked package has a wheel" + (native.OR_PURE if pure else "")
         if best[0] == 0
         else (f"{best[0]} package(s) compile, the fewest of {', '.join(candidates)}")
     )
