@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import http.server
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.parse
+import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -254,3 +265,80 @@ def test_runtime_data_packages_with_their_reason(
         (reason,) = [r for r in the_plan.reasons if r.topic == f"runtime data {debian}"]
         assert requirements.split("==")[0] in reason.why
     assert not {"media-types", "libldap-common"} - set(data) & set(the_plan.runtime_packages)
+
+
+def _wheel(folder: Path, name: str, version: str, tag: str) -> str:
+    """A minimal valid wheel (METADATA, WHEEL, RECORD); returns its file name."""
+    dist = f"{name.replace('-', '_')}-{version}"
+    files = {
+        f"{name.replace('-', '_')}/__init__.py": b"",
+        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{dist}.dist-info/WHEEL": f"Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: {tag}\n".encode(),
+    }
+    record = "".join(
+        f"{k},sha256={base64.urlsafe_b64encode(hashlib.sha256(v).digest()).rstrip(b'=').decode()},{len(v)}\n"
+        for k, v in files.items()
+    )
+    files[f"{dist}.dist-info/RECORD"] = (record + f"{dist}.dist-info/RECORD,,\n").encode()
+    filename = f"{dist}-{tag}.whl"
+    with zipfile.ZipFile(folder / filename, "w") as z:
+        for k, v in files.items():
+            z.writestr(k, v)
+    return filename
+
+
+def test_a_real_uv_lock_from_an_explicit_index_with_quoted_names(tmp_path: Path) -> None:
+    # The shape of a PyTorch CPU index lock, made by uv against a local index whose links
+    # quote the local version's "+" (that index is not reachable here; PyPI forbids local
+    # versions).
+    uv = shutil.which("uv")
+    assert uv, "uv is a test dependency"
+    py = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+    pages = tmp_path / "index" / "simple" / "demo-local"
+    pages.mkdir(parents=True)
+    wheel = _wheel(pages, "demo-local", "1.0+cpu", f"{py}-{py}-manylinux_2_17_x86_64")
+    sha = hashlib.sha256((pages / wheel).read_bytes()).hexdigest()
+    quoted = urllib.parse.quote(wheel)
+    assert "%2B" in quoted
+    (pages / "index.html").write_text(f'<a href="{quoted}#sha256={sha}">{wheel}</a>\n')
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(tmp_path / "index")
+    )
+    handler.log_message = lambda *_: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\nversion = "0.1.0"\n'
+        f'requires-python = "=={minor}.*"\ndependencies = ["demo-local"]\n\n'
+        '[[tool.uv.index]]\nname = "local"\n'
+        f'url = "http://127.0.0.1:{server.server_port}/simple"\nexplicit = true\n\n'
+        '[tool.uv.sources]\ndemo-local = { index = "local" }\n'
+    )
+    try:
+        proc = subprocess.run(
+            [uv, "lock", "--python", sys.executable],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "UV_CACHE_DIR": str(tmp_path / "uv-cache"), "UV_NO_CONFIG": "1"},
+            check=False,
+            timeout=120,
+        )
+    finally:
+        server.shutdown()
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        f"demo_local-1.0%2Bcpu-{py}-{py}-manylinux_2_17_x86_64.whl"
+        in (project / "uv.lock").read_text()
+    )
+
+    facts = inspect(project)
+    (pkg,) = [p for p in facts.packages if p.name == "demo-local"]
+    assert "%2Bcpu" in pkg.files[0]  # as the lock writes it: decoded where tags are read
+    amd = plan(facts, Options(debian="trixie"))
+    assert amd.python == minor and amd.compile == () and amd.build_packages == ()
+    arm = plan(facts, Options(debian="trixie", platforms=("linux/arm64",)))
+    assert arm.compile == ("demo-local",)  # the tags were read: x86_64 only
