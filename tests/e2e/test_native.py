@@ -1,4 +1,4 @@
-"""Run-time data packages in a built image: what the stdlib and libldap read from /etc."""
+"""Native knowledge in built images: pure sdists without a compiler, run-time data files."""
 
 from __future__ import annotations
 
@@ -10,6 +10,27 @@ from builder import Builder
 from pydocker_gen.cli import main
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "projects"
+
+
+def test_pure_sdists_build_without_a_compiler(
+    builder: Builder, unique_tag: str, tmp_path: Path
+) -> None:
+    ctx = tmp_path / "pure-sdists-uv"
+    shutil.copytree(FIXTURES_DIR / "pure-sdists-uv", ctx)
+    # The stand-in bases stop at 3.13; the fixture's range would pick 3.14.
+    with (ctx / "pyproject.toml").open("a") as f:
+        f.write('\n[tool.pydocker-gen]\npython = "3.12"\n')
+    assert main(["generate", "--force", "--profile", "portable", str(ctx)]) == 0
+    assert "gcc" not in (ctx / "Dockerfile").read_text()
+    builder.build(ctx, unique_tag)
+    probe = (
+        "import shutil, crontab, dkim, flask_mail, html2text, jstyleson, langdetect, promise; "
+        "print(langdetect.detect('Bonjour tout le monde, comment allez-vous')); "
+        "assert shutil.which('gcc') is None"
+    )
+    proc = builder.run(unique_tag, ["python", "-c", probe])
+    assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr}"
 
 
 def test_python_ldap_on_bookworm_trusts_the_system_cas(
