@@ -36,6 +36,10 @@ class LockedPackage:
     # root, or absolute), and a folder's [build-system] build-backend when it declares one.
     path: str | None = None
     backend: str | None = None
+    # Source.REGISTRY, published as an sdist only: whether `--online` found that sdist pure
+    # Python (no compiler needed), and why (from pydocker-gen.files.json; None: not inspected).
+    sdist_pure: bool | None = None
+    sdist_why: str | None = None
 
     def __post_init__(self) -> None:
         # Locks are read without a schema: a value of the wrong type must fail here, inside
@@ -45,6 +49,8 @@ class LockedPackage:
         _check(self.marker, (str, type(None)), f"{self.name}: marker")
         _check(self.path, (str, type(None)), f"{self.name}: path")
         _check(self.backend, (str, type(None)), f"{self.name}: backend")
+        _check(self.sdist_pure, (bool, type(None)), f"{self.name}: sdist_pure")
+        _check(self.sdist_why, (str, type(None)), f"{self.name}: sdist_why")
         for label, values in (
             ("hashes", self.hashes),
             ("files", self.files),

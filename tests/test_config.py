@@ -83,7 +83,8 @@ EFFECTS: dict[str, tuple[str, dict[str, str], Callable[[str, dict[str, object]],
     "packages.runtime": (
         'packages.runtime = ["libxmlsec1"]',
         {},
-        lambda d, p: "--no-install-recommends libxmlsec1 \\\n" in d,
+        # flask also brings media-types (run-time data), listed after it
+        lambda d, p: "--no-install-recommends libxmlsec1 media-types \\\n" in d,
     ),
     "env": ('env = { GREETING = "hi $USER" }', {}, lambda d, p: 'GREETING="hi \\$USER"' in d),
     "cmd": ('cmd = ["python", "app.py"]', {}, lambda d, p: 'CMD ["python", "app.py"]' in d),

@@ -28,6 +28,7 @@ PER_RELEASE = ("build", "runtime", "source_runtime")
 ROW_KEYS = {
     "wheels",
     "languages",
+    "sdist",
     "build",
     "runtime",
     "source_runtime",
@@ -75,7 +76,7 @@ def _is_str_list(value: object) -> bool:
 
 def test_top_level() -> None:
     assert TABLE["schema"] == 1
-    assert set(TABLE) == {"schema", "toolchains", "releases", "packages"}
+    assert set(TABLE) == {"schema", "toolchains", "releases", "packages", "runtime_data"}
     assert TABLE["releases"] == {"bookworm": {"glibc": "2.36"}, "trixie": {"glibc": "2.41"}}
 
 
@@ -164,6 +165,40 @@ def test_row_consistency(name: str) -> None:
     if not row["wheels"]["x86_64"] and not row["wheels"]["aarch64"] and not row["languages"]:
         # Only a pure-Python sdist may come without a language.
         assert "pure" in row["note"].lower() or "abi mode" in row["note"].lower()
+    assert row["sdist"] in ("pure", "optional", "compiles", "none")
+    if row["sdist"] in ("pure", "optional"):
+        # Built without a compiler: nothing to compile with, nothing to install for it.
+        assert row["languages"] == [], "a pure sdist needs no toolchain"
+        assert all(not row[k][r] for k in ("build", "source_runtime") for r in RELEASES)
+
+
+def test_runtime_data_rows() -> None:
+    assert set(TABLE["runtime_data"]) >= {"media-types", "libldap-common"}
+    for name, row in TABLE["runtime_data"].items():
+        assert set(row) == {"files", "releases", "when_locked", "why", "verified"}, name
+        assert row["releases"] and set(row["releases"]) <= set(RELEASES)
+        assert DEBIAN_NAME.match(name)
+        assert _is_str_list(row["files"]) and all(f.startswith("/") for f in row["files"])
+        assert _is_str_list(row["when_locked"]) and row["when_locked"]
+        assert all(canonicalize_name(n) == n for n in row["when_locked"])
+        assert re.match(r"^\d{4}-\d{2}-\d{2}: \S", row["verified"])
+    assert TABLE["runtime_data"]["libldap-common"]["when_locked"] == ["python-ldap"]
+    assert {"django", "flask", "starlette"} <= set(
+        TABLE["runtime_data"]["media-types"]["when_locked"]
+    )
+
+
+#: Projects published (for years) as sdists only that hold no compiled code (issue 11).
+PURE_SDISTS = (
+    "langdetect", "promise", "rx", "pybars3", "pymeta3", "html2text", "jstyleson", "mf2py",
+    "dkimpy", "crontab", "flask-mail",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", PURE_SDISTS)
+def test_pure_sdist_rows(name: str) -> None:
+    assert ROWS[name]["sdist"] == "pure"
+    assert ROWS[name]["languages"] == []
 
 
 # ------------------------------------------------------------------------------------------
@@ -182,6 +217,11 @@ def _debian_names(release: str) -> list[tuple[str, str]]:
     for name, row in ROWS.items():
         for key in PER_RELEASE:
             named += [(f"{name}.{key}", pkg) for pkg in row[key][release]]
+    named += [
+        ("runtime_data", pkg)
+        for pkg, row in TABLE["runtime_data"].items()
+        if release in row["releases"]
+    ]
     return named
 
 

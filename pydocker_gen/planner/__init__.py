@@ -125,7 +125,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
     debian = _debian(facts, options)
     python = _python(facts, debian.value, platforms, options.today or datetime.date.today())
     base_image = _base_image(cfg, python.value.minor, debian.value)
-    built = _native(python.value.needs, platforms, debian.value, cfg)
+    built = _native(facts, python.value.needs, platforms, debian.value)
     access = _index_access(facts, profile)
     ctx = Context(
         venv=VENV,
@@ -272,8 +272,9 @@ def _newest_fitting(
     scored = [(sum(n.compiles for _, n in needs[p]), p) for p in reversed(candidates)]
     fewest, best = min(scored, key=lambda s: s[0])
     where = f"{facts.python.range_source} {range_!r}" if range_ else "no pin or range"
+    pure = any(n.pure_build for _, n in needs[best])
     compiles = (
-        "every locked package has a wheel"
+        "every locked package has a wheel" + (native.OR_PURE if pure else "")
         if fewest == 0
         else f"{fewest} package(s) compile, the fewest of {', '.join(candidates)}"
     )
@@ -310,24 +311,33 @@ class Built(NamedTuple):
 
 
 def _native(
-    needs: list[tuple[str, native.Need]], platforms: tuple[str, ...], debian: str, cfg: Config
+    facts: ProjectFacts,
+    needs: list[tuple[str, native.Need]],
+    platforms: tuple[str, ...],
+    debian: str,
 ) -> Decision[Built]:
+    cfg = facts.config
     compiled, build_needed, runtime_needed, unknown = _summarise(needs, debian)
+    present = frozenset(p.name for p in facts.packages)
+    data_packages, data_reasons = native.runtime_data(present, debian)
     build = tuple(sorted(set(build_needed) | set(cfg.build_packages)))
-    runtime = tuple(sorted(set(runtime_needed) | set(cfg.runtime_packages)))
+    runtime = tuple(sorted(set(runtime_needed) | set(cfg.runtime_packages) | set(data_packages)))
     reasons = [
         Reason(topic=f"compile {c.name}", decision=c.version or "unpinned", why=c.why)
         for c in compiled
     ]
+    pure_builds = native.pure_builds(needs)
+    reasons += pure_builds + data_reasons
     reasons += _platform_differences(needs, platforms)
     toolchain = bool(build)
+    no_compiler = "every package installs from a wheel" + (native.OR_PURE if pure_builds else "")
     reasons.append(
         Reason(
             topic="toolchain",
             decision=str(toolchain).lower(),
             why="a toolchain is needed to compile " + ", ".join(c.name for c in compiled)
             if compiled
-            else "every package installs from a wheel: no compiler anywhere",
+            else f"{no_compiler}: no compiler anywhere",
         )
     )
     warnings: tuple[str, ...] = ()

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from packaging.markers import InvalidMarker, Marker
 
 from pydocker_gen.facts import LockedPackage, Source
+from pydocker_gen.planner.model import Reason
+from pydocker_gen.reader.online import file_name, is_sdist, is_wheel
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -56,6 +58,7 @@ class Knowledge(NamedTuple):
     name: str
     wheels: Mapping[str, tuple[str, ...]]
     languages: tuple[str, ...]
+    sdist: str  # "pure", "optional" (native build that falls back to pure), "compiles", "none"
     build: Mapping[str, tuple[str, ...]]
     runtime: Mapping[str, tuple[str, ...]]
     source_runtime: Mapping[str, tuple[str, ...]]
@@ -67,10 +70,21 @@ class Knowledge(NamedTuple):
         return "*" in pythons or target.python in pythons
 
 
+class RuntimeData(NamedTuple):
+    """A Debian package of data files (no library) that locked code reads at run time."""
+
+    debian: str
+    files: tuple[str, ...]
+    releases: frozenset[str]  # where it is needed
+    when_locked: frozenset[str]  # any of these in the lock brings it in
+    why: str
+
+
 class Table(NamedTuple):
     toolchains: Mapping[str, Mapping[str, tuple[str, ...]]]
     glibc: Mapping[str, tuple[int, int]]
     packages: Mapping[str, Knowledge]
+    runtime_data: tuple[RuntimeData, ...]
 
 
 def _load_table() -> dict[str, Any]:
@@ -92,6 +106,7 @@ def table() -> Table:
             name=name,
             wheels={k: tuple(v) for k, v in row.get("wheels", {}).items()},
             languages=tuple(row.get("languages", ("c",))),
+            sdist=str(row.get("sdist", "compiles")),
             build=_per_release(row.get("build")),
             runtime=_per_release(row.get("runtime")),
             source_runtime=_per_release(row.get("source_runtime")),
@@ -105,7 +120,17 @@ def table() -> Table:
         for release, info in data["releases"].items()
     }
     toolchains = {lang: _per_release(v) for lang, v in data["toolchains"].items()}
-    return Table(toolchains=toolchains, glibc=glibc, packages=packages)  # type: ignore[arg-type]
+    runtime_data = tuple(
+        RuntimeData(
+            debian=name,
+            files=tuple(row["files"]),
+            releases=frozenset(row["releases"]),
+            when_locked=frozenset(row["when_locked"]),
+            why=str(row["why"]),
+        )
+        for name, row in data.get("runtime_data", {}).items()
+    )
+    return Table(toolchains=toolchains, glibc=glibc, packages=packages, runtime_data=runtime_data)  # type: ignore[arg-type]
 
 
 def arch_of(platform: str) -> str:
@@ -145,16 +170,20 @@ def applies(pkg: LockedPackage, t: Target) -> bool:
 
 
 def wheel_fits(files: Iterable[str], t: Target) -> bool | None:
-    """True/False when the lock lists wheel files, None when it lists none at all."""
-    wheels = [f for f in files if f.endswith(".whl")]
-    if not wheels and not any(f.endswith((".tar.gz", ".zip", ".tar.bz2")) for f in files):
+    """True/False when the lock lists distribution files, None when it lists none at all.
+
+    Every lock format's file names and URLs come through here, decoded by ``file_name``.
+    """
+    names = [file_name(f) for f in files]
+    wheels = [f for f in names if is_wheel(f)]
+    if not wheels and not any(is_sdist(f) for f in names):
         return None
     from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
     tags = supported_tags(t)
     for f in wheels:
         try:
-            _, _, _, wheel_tags = parse_wheel_filename(f.rsplit("/", 1)[-1])
+            _, _, _, wheel_tags = parse_wheel_filename(f)
         except InvalidWheelFilename:
             continue
         if wheel_tags & tags:
@@ -167,8 +196,9 @@ class Need(NamedTuple):
 
     name: str
     version: str | None
-    compiles: bool
+    compiles: bool  # a toolchain builds it
     why: str
+    pure_build: str | None  # built from its sdist without a compiler: why that is known
     languages: tuple[str, ...]
     build: tuple[str, ...]
     runtime: tuple[str, ...]
@@ -194,19 +224,23 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
     fits = wheel_fits(pkg.files, t)
     where = f"CPython {t.python} on glibc {t.glibc[0]}.{t.glibc[1]}"
     if pkg.source is Source.VCS:
-        compiles, why = True, "installed from a VCS checkout"
+        from_source, why = True, "installed from a VCS checkout"
     elif pkg.source is Source.PATH and pkg.backend in PURE_BACKENDS:
-        compiles, why = False, f"a local folder built by {pkg.backend} (pure Python)"
-    elif pkg.source in (Source.URL, Source.PATH) and not any(f.endswith(".whl") for f in pkg.files):
-        compiles, why = True, "installed from a source URL"
+        from_source, why = False, f"a local folder built by {pkg.backend} (pure Python)"
+    elif pkg.source in (Source.URL, Source.PATH) and not any(is_wheel(f) for f in pkg.files):
+        from_source, why = True, "installed from a source URL"
     elif fits is not None:
-        compiles = not fits
-        why = f"the lock lists no wheel for {where}" if compiles else "a wheel fits"
+        from_source = not fits
+        why = f"the lock lists no wheel for {where}" if from_source else "a wheel fits"
     elif row is not None:
-        compiles = not row.has_wheel(t)
-        why = f"no wheel for {where} on the index (knowledge table)" if compiles else "a wheel fits"
+        from_source = not row.has_wheel(t)
+        why = "a wheel fits"
+        if from_source:
+            why = f"no wheel for {where} on the index (knowledge table)"
     else:
-        compiles, why = False, "assumed to have a wheel (hash-only lock, not in the table)"
+        from_source, why = False, "assumed to have a wheel (hash-only lock, not in the table)"
+    pure = pure_sdist(pkg, row) if from_source and pkg.source is Source.REGISTRY else None
+    compiles = from_source and pure is None
     runtime: tuple[str, ...] = ()
     build: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
@@ -222,7 +256,61 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
     if pkg.source is Source.VCS:
         languages = (*languages, "git")
     unknown = compiles and row is None and pkg.source is not Source.VCS
-    return Need(pkg.name, pkg.version, compiles, why, languages, build, runtime, unknown)
+    pure_build = f"{why}; {pure}" if pure is not None else None
+    return Need(
+        pkg.name, pkg.version, compiles, why, pure_build, languages, build, runtime, unknown
+    )
+
+
+def pure_sdist(pkg: LockedPackage, row: Knowledge | None) -> str | None:
+    """Why building ``pkg`` from its sdist needs no compiler, or None when it may compile.
+
+    The knowledge table decides for the projects it lists, whatever lock names them; else
+    the verdict ``--online`` recorded after opening the locked sdist.
+    """
+    if row is not None:
+        if row.sdist == "pure":
+            return "knowledge table: its sdist holds no code to compile"
+        if row.sdist == "optional":
+            return "knowledge table: its native build is optional and falls back to pure Python"
+        return None
+    if pkg.sdist_pure:
+        return f"--online opened its sdist: {pkg.sdist_why}"
+    return None
+
+
+# Appended to "every (locked) package installs from a wheel" when some build from pure sdists.
+OR_PURE = " or builds from a pure-Python sdist"
+
+
+def pure_builds(needs: Iterable[tuple[str, Need]]) -> list[Reason]:
+    """One reason per package built from its sdist without a compiler (on some target)."""
+    seen: dict[str, Need] = {}
+    for _, need in needs:
+        if need.pure_build is not None:
+            seen.setdefault(need.name, need)
+    return [
+        Reason(
+            topic=f"build {name}",
+            decision=need.version or "unpinned",
+            why=f"builds from source, pure Python: no compiler ({need.pure_build})",
+        )
+        for name, need in sorted(seen.items())
+    ]
+
+
+def runtime_data(present: frozenset[str], release: str) -> tuple[tuple[str, ...], list[Reason]]:
+    """Debian data packages the final image needs because of what is locked, with reasons."""
+    chosen = [d for d in table().runtime_data if d.when_locked & present and release in d.releases]
+    reasons = [
+        Reason(
+            topic=f"runtime data {d.debian}",
+            decision=", ".join(d.files),
+            why=f"{', '.join(sorted(d.when_locked & present))} locked: {d.why}",
+        )
+        for d in chosen
+    ]
+    return tuple(d.debian for d in chosen), reasons
 
 
 def toolchain(language: str, release: str) -> tuple[str, ...]:

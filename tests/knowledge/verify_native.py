@@ -46,6 +46,8 @@ from typing import Any
 from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
+from pydocker_gen.reader import online
+
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "pydocker_gen" / "data" / "native.toml"
 SNAPSHOT = Path(__file__).with_name("apt-snapshot.json")
@@ -172,6 +174,8 @@ class Release:
     version: str
     has_sdist: bool
     wheels: list[WheelFile] = field(default_factory=list)
+    sdist_url: str = ""
+    sdist_sha256: str = ""
 
 
 @cache
@@ -186,6 +190,8 @@ def pypi_release(name: str) -> Release:
             continue
         if f["packagetype"] == "sdist":
             rel.has_sdist = True
+            rel.sdist_url = urllib.parse.urljoin(url, f["url"])
+            rel.sdist_sha256 = f["digests"]["sha256"]
         elif f["filename"].endswith(".whl"):
             try:
                 _, _, _, tags = parse_wheel_filename(f["filename"])
@@ -535,6 +541,7 @@ def debian_names(table: dict[str, Any], release: str) -> set[str]:
     for row in table["packages"].values():
         for key in PER_RELEASE_KEYS:
             names.update(row[key][release])
+    names.update(n for n, r in table.get("runtime_data", {}).items() if release in r["releases"])
     return names
 
 
@@ -569,6 +576,27 @@ def _check_wheels(name: str, row: dict[str, Any], rel: Release) -> list[str]:
     if not rel.has_sdist and not all(row["wheels"][a] for a in ARCHES):
         print("   note: no sdist, and no wheel for some arch: cannot be installed there")
     return flags
+
+
+def _check_sdist(row: dict[str, Any], rel: Release, open_compiling: bool) -> list[str]:
+    """``sdist``: "none" when PyPI has none; "pure" rows (and, with --sdists, "compiles" rows)
+    are downloaded and opened by the same function `--online` uses, nothing is run."""
+    claim = row["sdist"]
+    if not rel.has_sdist:
+        print(f"   sdist    none {'ok' if claim == 'none' else f'!! table says {claim}'}")
+        return [] if claim == "none" else [f"sdist: PyPI has none, table {claim!r}"]
+    if claim == "none":
+        return ["sdist: PyPI has one, table 'none'"]
+    if claim == "compiles" and not open_compiling:
+        return []
+    archive = online._download(rel.sdist_url, rel.sdist_sha256, timeout=120)
+    verdict = online.sdist_verdict(archive)
+    found = "pure" if verdict.pure else "compiles"
+    # "optional": a native build that falls back to pure Python, read by hand (the row's note).
+    ok = not verdict.pure if claim == "optional" else found == claim
+    mark = "ok" if ok else f"!! table says {claim}"
+    print(f"   sdist    {archive.name}: {found} ({verdict.why}) {mark}")
+    return [] if ok else [f"sdist: {archive.name} is {found} ({verdict.why}), table {claim!r}"]
 
 
 def _check_apt(name: str, row: dict[str, Any], base: Path, debian: bool) -> list[str]:
@@ -624,10 +652,12 @@ def check_row(
     base: Path | None,
     libs: bool,
     debian: bool,
+    sdists: bool = False,
 ) -> list[str]:
     """Print what PyPI and apt say about one row; return the disagreements."""
     rel = pypi_release(name)
     flags = _check_wheels(name, row, rel)
+    flags += _check_sdist(row, rel, sdists)
     if base is not None:
         flags += _check_apt(name, row, base, debian)
     if libs:
@@ -635,6 +665,54 @@ def check_row(
     for flag in flags:
         print(f"   !! {flag}")
     return flags
+
+
+def check_runtime_data(name: str, row: dict[str, Any], base: Path) -> list[str]:
+    """A ``[runtime_data]`` row: the package exists in every release and ships its files
+    (downloaded with apt-get and listed with dpkg-deb, nothing installed)."""
+    flags: list[str] = []
+    print(f"== runtime data {name}: {row['files']} when {row['when_locked']}")
+    for release in row["releases"]:
+        version = apt_candidates(base, release, [name])[name]
+        if version is None:
+            flags.append(f"{release}: {name} has no candidate")
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run(
+                ["apt-get", *apt_options(base, release), "download", "-qq", name],
+                cwd=tmp,
+                capture_output=True,
+                check=False,
+            )
+            debs = list(Path(tmp).glob("*.deb"))
+            listing = (
+                subprocess.run(
+                    ["dpkg-deb", "-c", str(debs[0])], capture_output=True, text=True, check=False
+                ).stdout
+                if debs
+                else ""
+            )
+        shipped = {line.split()[-1].removeprefix(".") for line in listing.splitlines()}
+        missing = [f for f in row["files"] if f not in shipped]
+        mark = "ok" if debs and not missing else f"!! missing {missing or 'the .deb'}"
+        print(f"   {release:9} {name} {version}: {mark}")
+        if not debs or missing:
+            flags.append(f"{release}: {name} {version} does not ship {missing or row['files']}")
+    return flags
+
+
+def check_all_runtime_data(table: dict[str, Any], base: Path) -> dict[str, list[str]]:
+    """The toolchains' apt candidates (printed) and every ``[runtime_data]`` row."""
+    for release in RELEASES:
+        tool_names = {n for tc in table["toolchains"].values() for n in tc.get(release, [])}
+        cands = apt_candidates(base, release, tool_names)
+        print(f"== toolchains {release}: " + "  ".join(f"{k}={v}" for k, v in cands.items()))
+    flagged: dict[str, list[str]] = {}
+    for name, row in table.get("runtime_data", {}).items():
+        flags = check_runtime_data(name, row, base)
+        if flags:
+            flagged[f"runtime_data.{name}"] = flags
+    return flagged
 
 
 # --------------------------------------------------------------------------------------------
@@ -670,9 +748,9 @@ def _wheels_cell(values: Sequence[str]) -> str:
 
 def markdown(table: dict[str, Any]) -> str:
     lines = [
-        "| PyPI project | wheels x86_64 | wheels aarch64 | compiles with | build (apt) "
+        "| PyPI project | wheels x86_64 | wheels aarch64 | sdist | compiles with | build (apt) "
         "| runtime (apt) | runtime if compiled | not needed with | note |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, row in sorted(table["packages"].items()):
         lines.append(
@@ -682,6 +760,7 @@ def markdown(table: dict[str, Any]) -> str:
                     f"`{name}`",
                     _wheels_cell(row["wheels"]["x86_64"]),
                     _wheels_cell(row["wheels"]["aarch64"]),
+                    row["sdist"],
                     _cell(row["languages"]),
                     _per_release_cell(row, "build"),
                     _per_release_cell(row, "runtime"),
@@ -721,6 +800,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-apt", action="store_true", help="skip the apt-cache checks")
     parser.add_argument("--libs", action="store_true", help="readelf NEEDED of the wheels")
     parser.add_argument("--debian", action="store_true", help="Debian's python3-* deps")
+    parser.add_argument(
+        "--sdists", action="store_true", help='also open the sdists of "compiles" rows'
+    )
     parser.add_argument("--snapshot", action="store_true", help=f"rewrite {SNAPSHOT.name}")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--write-docs", action="store_true", help=f"update {DOCS.name}")
@@ -751,15 +833,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown:
         print(f"not in the table: {unknown}", file=sys.stderr)
         return 2
-    if base is not None and not args.names:
-        for release in RELEASES:
-            tool_names = {n for tc in table["toolchains"].values() for n in tc.get(release, [])}
-            cands = apt_candidates(base, release, tool_names)
-            print(f"== toolchains {release}: " + "  ".join(f"{k}={v}" for k, v in cands.items()))
     flagged: dict[str, list[str]] = {}
+    if base is not None and not args.names:
+        flagged.update(check_all_runtime_data(table, base))
     for name in names:
         try:
-            flags = check_row(name, rows[name], base, args.libs, args.debian)
+            flags = check_row(name, rows[name], base, args.libs, args.debian, args.sdists)
         except OSError as exc:
             flags = [f"error: {exc}"]
             print(f"   !! {exc}")
