@@ -260,7 +260,8 @@ TITLES: Final[dict[str, tuple[str, Callable[[dict[str, Any]], list[str]]]]] = {
 
 
 def _goals(sections: dict[str, Any]) -> list[str]:
-    return _table(["goal", "measured", "baseline (same run)", "met"], goals(sections))
+    rows = goals(sections)
+    return _table(["goal", "measured", "baseline (same run)", "met"], rows) if rows else []
 
 
 def summary(sections: dict[str, Any]) -> str:
