@@ -16,7 +16,7 @@
 #   STORAGE_DRIVER       buildah storage driver; default: buildah's own choice (overlay where
 #                        the kernel allows, else vfs). buildah 1.28 ignores this variable, so
 #                        when set it is applied through a generated CONTAINERS_STORAGE_CONF
-#                        (same file as tests/e2e/builder.py writes) for us and the stand-in script
+#                        (same file as tests/support/builder.py writes) for us and the stand-in script
 #   BUILDAH_ISOLATION    default chroot
 set -euo pipefail
 

@@ -1,9 +1,8 @@
-"""Shared plumbing for the benchmarks: the real builder, contexts, tags, the generator CLI.
+"""Shared plumbing of the benchmarks: a session (builder, scratch folder, tags to remove),
+the generator CLI, hadolint, sizes over the base and what the installed packages weigh.
 
-The builder comes from tests/e2e/builder.py (docker with BuildKit when a daemon answers, else
-buildah); nothing here re-implements it. The one addition is a cold build: builder.py has no
-"ignore the layer cache" option, so `no_cache_builder()` returns a subclass whose build
-command carries `--no-cache` (buildah bud / docker build both accept it).
+The builder, build-log steps and in-image probes are tests/support's, shared with the e2e
+tests (run from the repository root: `python -m bench.run`).
 """
 
 from __future__ import annotations
@@ -23,50 +22,40 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from tests.support.builder import Builder, BuildResult, detect, ensure_bases, why_unavailable
+from tests.support.probes import json_probe, last_line
+
 REPO: Final = Path(__file__).resolve().parents[1]
-E2E_DIR: Final = REPO / "tests" / "e2e"
 EXAMPLES: Final = REPO / "examples"
 SHARED: Final = Path(os.environ.get("PYDOCKER_GEN_SHARED", REPO.parent / "shared"))
-SEED_UWSGI: Final = SHARED / "seed" / "uwsgi-pipenv"
-SETUP_SCRIPT: Final = REPO / ".ci" / "setup-builder.sh"
-TIMES: Final = "\N{MULTIPLICATION SIGN}"
 MB: Final = 1_000_000  # decimal megabytes, as `docker images` and `buildah images` print them
 
-if str(E2E_DIR) not in sys.path:
-    sys.path.insert(0, str(E2E_DIR))
-
-from builder import (  # noqa: E402  (tests/e2e is put on sys.path just above)
-    BuildahBuilder,
-    Builder,
-    BuildError,
-    BuildResult,
-    DockerBuilder,
-    detect,
-    why_unavailable,
-)
-
-__all__ = ["BuildError", "BuildResult", "Builder"]
-
-
-class NoCacheBuildah(BuildahBuilder):
-    def _build_argv(self, *args: Any) -> list[str]:
-        argv = super()._build_argv(*args)
-        return [*argv[:2], "--no-cache", *argv[2:]]  # after "buildah bud"
-
-
-class NoCacheDocker(DockerBuilder):
-    def _build_argv(self, *args: Any) -> list[str]:
-        argv = super()._build_argv(*args)
-        return [*argv[:2], "--no-cache", *argv[2:]]  # after "docker build"
-
-
-def no_cache_builder(builder: Builder) -> Builder:
-    """The same builder, but every build ignores the layer cache (a cold build)."""
-    if isinstance(builder, BuildahBuilder):
-        return NoCacheBuildah()
-    if isinstance(builder, DockerBuilder):
-        return NoCacheDocker()
-    raise TypeError(f"unknown builder {type(builder).__name__}")
+# Bytes of the regular files (each inode once) of the venv and /app, and per installed
+# distribution of the image's Python the bytes of the files its RECORD lists.
+INSTALLED: Final = r"""
+import importlib.metadata as md, json, os, stat, sysconfig
+def tree(root):
+    seen, total = set(), 0
+    for d, _, files in os.walk(root):
+        for f in files:
+            st = os.lstat(os.path.join(d, f))
+            key = (st.st_dev, st.st_ino)
+            if stat.S_ISREG(st.st_mode) and (st.st_nlink == 1 or key not in seen):
+                seen.add(key)
+                total += st.st_size
+    return total
+def size(dist):
+    files = {str(dist.locate_file(f)) for f in dist.files or ()}
+    return sum(os.lstat(p).st_size for p in files if os.path.isfile(p) and not os.path.islink(p))
+venv = os.environ.get("VIRTUAL_ENV", "")
+print(json.dumps({
+    "venv_bytes": tree(venv) if venv and os.path.isdir(venv) else None,
+    "app_bytes": tree("/app") if os.path.isdir("/app") else None,
+    "dists": {d.metadata["Name"].lower(): size(d)
+              for d in md.distributions(path=[sysconfig.get_paths()["purelib"]])},
+}))
+"""
+TOOLING: Final = ("pip", "setuptools", "wheel")  # installer baggage, not the app's packages
 
 
 def now_iso() -> str:
@@ -85,35 +74,22 @@ def mb(n: float) -> float:
     return round(n / MB, 1)
 
 
-def last_line(text: str) -> str:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
-    return lines[-1] if lines else ""
-
-
-def pydocker_gen_exe() -> list[str]:
-    """The console script beside this interpreter (not a pyenv shim, which adds a bash hop)."""
-    here = Path(sys.executable).parent / "pydocker-gen"
-    if here.is_file():
-        return [str(here)]
-    found = shutil.which("pydocker-gen")
-    return [found] if found else [sys.executable, "-m", "pydocker_gen"]
-
-
 class GeneratorFailed(RuntimeError):
     """pydocker-gen exited non-zero; str() is the command, exit code and its error line."""
 
-    def __init__(self, argv: Sequence[str], returncode: int, stderr: str) -> None:
-        self.returncode = returncode
+    def __init__(self, args: Sequence[str], returncode: int, stderr: str) -> None:
         self.error = last_line(stderr) or "(no output)"
-        super().__init__(f"`{' '.join(argv)}` exit {returncode}: {self.error}")
+        shown = " ".join(a.replace(str(REPO) + "/", "") for a in args)
+        super().__init__(f"`pydocker-gen {shown}` exit {returncode}: {self.error}")
 
 
-def pydocker_gen(*args: str, timeout: float = 120) -> str:
-    argv = [*pydocker_gen_exe(), *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+def pydocker_gen(*args: str) -> str:
+    """The console script beside this interpreter (a pyenv shim would add a bash hop)."""
+    exe = Path(sys.executable).parent / "pydocker-gen"
+    argv = [str(exe)] if exe.is_file() else [sys.executable, "-m", "pydocker_gen"]
+    proc = subprocess.run([*argv, *args], capture_output=True, text=True, timeout=120, check=False)
     if proc.returncode != 0:
-        shown = ["pydocker-gen", *(a.replace(str(REPO) + "/", "") for a in args)]
-        raise GeneratorFailed(shown, proc.returncode, proc.stderr)
+        raise GeneratorFailed(args, proc.returncode, proc.stderr)
     return proc.stdout
 
 
@@ -123,20 +99,20 @@ def generate(ctx: Path, *options: str) -> Path:
     return ctx / "Dockerfile"
 
 
+def final_base(dockerfile: Path) -> str:
+    """The image of the last FROM (the final stage's base)."""
+    froms = [ln.split() for ln in dockerfile.read_text().splitlines() if ln.startswith("FROM ")]
+    return next(a for a in froms[-1][1:] if not a.startswith("--"))
+
+
 def hadolint(dockerfile: Path) -> dict[str, Any]:
     """Finding count and codes; run in an empty folder so no project .hadolint.yaml applies."""
     exe = shutil.which("hadolint")
     if exe is None:
         return {"count": None, "codes": [], "error": "hadolint not on PATH"}
     with tempfile.TemporaryDirectory() as empty:
-        proc = subprocess.run(
-            [exe, "--no-fail", "--no-color", "-f", "json", str(dockerfile)],
-            capture_output=True,
-            text=True,
-            cwd=empty,
-            timeout=60,
-            check=False,
-        )
+        argv = [exe, "--no-fail", "--no-color", "-f", "json", str(dockerfile)]
+        proc = subprocess.run(argv, capture_output=True, text=True, cwd=empty, check=False)
     try:
         findings = json.loads(proc.stdout or "[]")
     except json.JSONDecodeError:
@@ -154,90 +130,77 @@ class Session:
     scratch: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="pdg-bench-")))
     tags: list[str] = field(default_factory=list)
     cache_ids: list[str] = field(default_factory=list)
-    _counter: int = field(default=0, init=False)
 
     def tag(self, name: str) -> str:
-        self._counter += 1
         slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-        tag = f"localhost/pydocker-gen-bench/{slug}:{self.run_id}-{self._counter}"
+        tag = f"localhost/pydocker-gen-bench/{slug}:{self.run_id}-{len(self.tags) + 1}"
         self.tags.append(tag)
         return tag
 
-    def copy_example(self, name: str, as_name: str | None = None) -> Path:
-        dest = self.scratch / (as_name or name)
+    def copy_example(self, name: str, as_name: str) -> Path:
+        dest = self.scratch / as_name
         shutil.copytree(EXAMPLES / name, dest, symlinks=True)
         return dest
 
-    def build(
-        self, ctx: Path, tag: str, dockerfile: Path | None = None, *, no_cache: bool = False
-    ) -> BuildResult:
-        builder = no_cache_builder(self.builder) if no_cache else self.builder
-        return builder.build(ctx, tag, dockerfile=dockerfile)
+    def build(self, ctx: Path, tag: str, dockerfile: Path, no_cache: bool = False) -> BuildResult:
+        return self.builder.build(ctx, tag, dockerfile=dockerfile, no_cache=no_cache)
+
+    def bases(self, bases: Sequence[str]) -> None:
+        problem = ensure_bases(self.builder, bases)
+        if problem:
+            raise SystemExit(f"bench: {problem}")
 
     def close(self) -> None:
         if not self.keep_images and self.builder is not None:
             for tag in self.tags:
                 self.builder.remove(tag)
-            for cache_id in self.cache_ids:
-                remove_buildah_cache(cache_id)
+            for cache_id in self.cache_ids:  # buildah keeps them in $TMPDIR or /var/tmp
+                for tmp in {os.environ.get("TMPDIR") or "/var/tmp", "/var/tmp"}:
+                    shutil.rmtree(Path(tmp) / "buildah-cache" / cache_id, ignore_errors=True)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def isolate_cache_mounts(self, dockerfile: Path, name: str) -> list[str]:
+    def isolate_cache_mounts(self, dockerfile: Path, name: str) -> int:
         """Give each `RUN --mount=type=cache` of dockerfile an id of its own for this run.
 
-        A cache mount outlives `--no-cache` (buildah keeps it in /var/tmp/buildah-cache/<id>,
-        where id defaults to the target path and is shared by every build on the machine),
-        so a cold build would still find pip's wheels from earlier builds. A fresh id makes
-        it start empty; the later rebuilds of the same file reuse it, as on a real machine.
-        """
-        ids: list[str] = []
+        A cache mount outlives `--no-cache` (its id is shared by every build on the machine),
+        so a cold build would still find pip's wheels from earlier builds. A fresh id makes it
+        start empty; the later rebuilds of the same file reuse it, as on a real machine."""
+        count = len(self.cache_ids)
 
-        def add_id(m: re.Match[str]) -> str:
-            opts = m.group(1)
-            target = re.search(r"(?:target|dst|destination)=([^,\s]+)", opts)
-            if target is None:
-                return m.group(0)
-            slug = re.sub(r"[^a-z0-9]+", "-", target.group(1).lower()).strip("-")
-            cache_id = f"pdg-bench-{self.run_id}-{name}-{slug}"
-            ids.append(cache_id)
-            # The generated id (one per base image) gives way to one of this run's own.
-            opts = ",".join(o for o in opts.split(",") if not o.startswith("id="))
-            return f"--mount=type=cache,id={cache_id},{opts}"
+        def own_id(m: re.Match[str]) -> str:
+            opts = [o for o in m.group(1).split(",") if not o.startswith("id=")]
+            target = next(o.split("=", 1)[1] for o in opts if o.startswith("target="))
+            cache_id = f"pdg-bench-{self.run_id}-{name}-{re.sub(r'[^a-z0-9]+', '-', target)}"
+            self.cache_ids.append(cache_id)
+            return f"--mount=type=cache,id={cache_id},{','.join(opts)}"
 
-        text = re.sub(r"--mount=type=cache,(\S+)", add_id, dockerfile.read_text())
+        text = re.sub(r"--mount=type=cache,(\S+)", own_id, dockerfile.read_text())
         dockerfile.write_text(text)
-        self.cache_ids += ids
-        return ids
+        return len(self.cache_ids) - count
+
+    def size_over_base(self, tag: str, base: str) -> dict[str, int]:
+        b = self.builder
+        return {
+            "over_base_bytes": b.rootfs_bytes(tag) - b.rootfs_bytes(base),
+            "layers_over_base": b.layers(tag) - b.layers(base),
+        }
+
+    def installed(self, tag: str) -> dict[str, Any]:
+        """INSTALLED's findings and packages_bytes: the app's packages alone (no tooling)."""
+        found = json_probe(self.builder, tag, INSTALLED)
+        if "dists" in found:
+            found["packages_bytes"] = sum(v for k, v in found["dists"].items() if k not in TOOLING)
+        return found
 
 
-def remove_buildah_cache(cache_id: str) -> None:
-    """Remove the folder of one cache mount id this run created (buildah keeps them in
-    $TMPDIR or /var/tmp, under buildah-cache/; BuildKit's are garbage-collected by docker)."""
-    if not cache_id.startswith("pdg-bench-"):
-        raise ValueError(cache_id)
-    for tmp in {os.environ.get("TMPDIR") or "/var/tmp", "/var/tmp"}:
-        shutil.rmtree(Path(tmp) / "buildah-cache" / cache_id, ignore_errors=True)
-
-
-def open_session(keep_images: bool = False) -> Session:
+def open_session(keep_images: bool, needs_builder: bool) -> Session:
     builder = detect()
-    if builder is None:
+    if builder is None and needs_builder:
         raise SystemExit(f"bench: no image builder ({why_unavailable()})")
-    return Session(builder=builder, keep_images=keep_images)
+    return Session(builder=builder, keep_images=keep_images)  # type: ignore[arg-type]
 
 
-def ensure_bases(session: Session, bases: Sequence[str]) -> None:
-    """Stand-in bases for buildah come from .ci/setup-builder.sh (idempotent)."""
-    missing = session.builder.missing(bases)
-    if missing and session.builder.name == "buildah":
-        log(f"missing bases {missing}: running {SETUP_SCRIPT.relative_to(REPO)}")
-        subprocess.run(["bash", str(SETUP_SCRIPT)], check=True, timeout=3600)
-        missing = session.builder.missing(bases)
-    if missing:
-        raise SystemExit(f"bench: base images missing: {missing}")
-
-
-def _cmd_out(argv: Sequence[str]) -> str:
+def _out(argv: Sequence[str]) -> str:
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired):
@@ -246,56 +209,27 @@ def _cmd_out(argv: Sequence[str]) -> str:
 
 
 def machine_info(builder: Builder | None) -> dict[str, Any]:
-    cpu = ""
-    with open("/proc/cpuinfo", encoding="utf-8") as fh:  # noqa: PTH123
-        for line in fh:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    info: dict[str, Any] = {
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        "",
+    )
+    name = builder.name if builder else None
+    version = {"buildah": ["buildah", "--version"], "docker": ["docker", "--version"]}
+    return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
-        "memory_gb": round(mem / 1024**3, 1),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3, 1),
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "pydocker_gen": _cmd_out([*pydocker_gen_exe(), "--version"]),
-        "commit": _cmd_out(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
+        "commit": _out(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"]),
         # --no-optional-locks: a read-only status that never refreshes the index
         "worktree_dirty": bool(
-            _cmd_out(["git", "-C", str(REPO), "--no-optional-locks", "status", "--porcelain"])
+            _out(["git", "-C", str(REPO), "--no-optional-locks", "status", "--porcelain"])
         ),
-        "builder": builder.name if builder else None,
+        "builder": name,
+        "builder_version": _out(version[name]) if name else "",
     }
-    if isinstance(builder, BuildahBuilder):
-        info["builder_version"] = _cmd_out(["buildah", "--version"])
-        raw = subprocess.run(
-            ["buildah", "info"],
-            capture_output=True,
-            text=True,
-            env=builder._env(),
-            timeout=60,
-            check=False,
-        ).stdout
-        try:
-            info["storage_driver"] = json.loads(raw)["store"]["GraphDriverName"]
-        except (json.JSONDecodeError, KeyError):
-            info["storage_driver"] = "?"
-        info["isolation"] = builder._env().get("BUILDAH_ISOLATION", "")
-    elif isinstance(builder, DockerBuilder):
-        info["builder_version"] = _cmd_out(["docker", "version", "--format", "{{.Server.Version}}"])
-        info["storage_driver"] = _cmd_out(["docker", "info", "--format", "{{.Driver}}"])
-    return info
-
-
-def final_base(dockerfile: Path) -> str:
-    """The image of the last FROM (the final stage's base), without `AS name`."""
-    froms = [
-        line.split()[1:]
-        for line in dockerfile.read_text().splitlines()
-        if line.strip().upper().startswith("FROM ")
-    ]
-    if not froms:
-        raise ValueError(f"no FROM in {dockerfile}")
-    args = [a for a in froms[-1] if not a.startswith("--")]
-    return args[0]

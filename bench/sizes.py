@@ -1,159 +1,124 @@
-"""1. The article's uwsgi + Pipenv example: our generated image against the article's
+"""The article's uwsgi + Pipenv example: our generated image against the article's
 single-stage and multi-stage Dockerfiles, all built in this run on the same base.
 
-Size = bytes of the image's root filesystem minus the base image's (builder.rootfs_bytes).
-The lower bound is what the locked packages alone weigh once installed (the files their
-RECORD lists, pip/setuptools/wheel excluded), read inside our image.
+Size = bytes of the image's root filesystem minus the base image's. The lower bound is what
+the locked packages alone weigh once installed (the files their RECORD lists, pip,
+setuptools and wheel excluded), read inside our image.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
-from common import (
+from bench.common import (
     EXAMPLES,
-    SEED_UWSGI,
-    BuildError,
+    SHARED,
     GeneratorFailed,
     Session,
-    ensure_bases,
     final_base,
     generate,
     hadolint,
-    last_line,
-    loadavg,
     log,
-    now_iso,
 )
-from images import cmd_serves, command_runs, probe, size_over_base
+from tests.support.builder import BuildError
+from tests.support.probes import last_line, serves
 
 EXAMPLE: Final = "pipenv-uwsgi"
-SEED_README_MB: Final = {"article single-stage": 444, "article multi-stage": 36}
+SEED: Final = SHARED / "seed" / "uwsgi-pipenv"
+# buildah: 'exec: "uwsgi": executable file not found in $PATH' (run together with its other
+# messages on one line)
+NOT_FOUND: Final = re.compile(r"(exec: \S+: executable file not found in \$PATH)")
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     slug: str
     name: str
-    base: str
     how: str  # where the Dockerfile comes from, for the table
-    ours: bool
-    generate_args: tuple[str, ...] = ()
+    generate_args: tuple[str, ...] | None  # None: the article's Dockerfile below
     seed_dockerfile: str = ""
 
 
 VARIANTS: Final = (
     Variant(
-        "ours-bookworm",
-        "ours (bookworm)",
-        "python:3.11-slim-bookworm",
-        "`pydocker-gen generate --debian bookworm`",
-        ours=True,
-        generate_args=("--debian", "bookworm"),
+        "ours-bookworm", "ours (bookworm)", "`generate --debian bookworm`", ("--debian", "bookworm")
     ),
-    Variant(
-        "ours-trixie",
-        "ours (trixie, default)",
-        "python:3.11-slim-trixie",
-        "`pydocker-gen generate` (default Debian)",
-        ours=True,
-    ),
+    Variant("ours-trixie", "ours (trixie, default)", "`generate`", ()),
     Variant(
         "article-single",
         "article single-stage",
-        "python:3.11-slim-bookworm",
         "seed `single-stage.Dockerfile`",
-        ours=False,
-        seed_dockerfile="single-stage.Dockerfile",
+        None,
+        "single-stage.Dockerfile",
     ),
     Variant(
         "article-multi",
         "article multi-stage",
-        "python:3.11-slim-bookworm",
         "seed `multi-stage.Dockerfile`",
-        ours=False,
-        seed_dockerfile="multi-stage.Dockerfile",
+        None,
+        "multi-stage.Dockerfile",
     ),
 )
+ARTICLE_BASE: Final = "python:3.11-slim-bookworm"
 
 
-def _article_context(session: Session, variant: Variant) -> tuple[Path, Path]:
+def _article_context(session: Session, variant: Variant) -> Path:
     """The seed Pipfile and app, the example's Pipfile.lock, and the article's Dockerfile."""
     ctx = session.scratch / f"uwsgi-{variant.slug}"
     ctx.mkdir()
-    shutil.copy(SEED_UWSGI / "Pipfile", ctx / "Pipfile")
-    shutil.copytree(SEED_UWSGI / "app", ctx / "app")
+    shutil.copy(SEED / "Pipfile", ctx / "Pipfile")
+    shutil.copytree(SEED / "app", ctx / "app")
     shutil.copy(EXAMPLES / EXAMPLE / "Pipfile.lock", ctx / "Pipfile.lock")
-    dockerfile = ctx / "Dockerfile"
-    shutil.copy(SEED_UWSGI / variant.seed_dockerfile, dockerfile)
-    for path in ctx.rglob("*"):
+    shutil.copy(SEED / variant.seed_dockerfile, ctx / "Dockerfile")
+    for path in [ctx, *ctx.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)  # the seed copy is read-only
-    ctx.chmod(0o755)
-    return ctx, dockerfile
+    return ctx
 
 
-def _committed_matches(generated: Path) -> str:
-    committed = EXAMPLES / EXAMPLE / "Dockerfile"
-    if not committed.is_file():
-        return "is not there (yet)"
-    same = committed.read_text() == generated.read_text()
-    return "is identical to" if same else "**differs** from"
+def uwsgi_runs(session: Session, tag: str) -> dict[str, Any]:
+    proc = session.builder.run(tag, ["uwsgi", "--version"], timeout=120)
+    if proc.returncode == 0:
+        return {"ok": True, "detail": last_line(proc.stdout)[:160]}
+    missing = NOT_FOUND.search(proc.stderr)
+    detail = missing.group(1) if missing else last_line(proc.stderr) or last_line(proc.stdout)
+    return {"ok": False, "detail": detail[:160]}
 
 
-def measure_variant(session: Session, variant: Variant) -> dict[str, Any]:
+def measure(session: Session, variant: Variant) -> dict[str, Any]:
     row: dict[str, Any] = {"slug": variant.slug, "name": variant.name, "how": variant.how}
-    try:
-        if variant.ours:
-            ctx = session.copy_example(EXAMPLE, f"uwsgi-{variant.slug}")
-            dockerfile = generate(ctx, *variant.generate_args)
-            base = final_base(dockerfile)
-            if not variant.generate_args:
-                row["committed"] = _committed_matches(dockerfile)
-        else:
-            ctx, dockerfile = _article_context(session, variant)
-            base = variant.base
-    except GeneratorFailed as exc:
-        row.update(status="generator failed", error=str(exc))
-        return row
-    row["base"] = base
-    row["hadolint"] = hadolint(dockerfile)
-    # pip's wheel cache is keyed by the sdist, not by Debian: through a shared cache mount
-    # the trixie build would reuse the uwsgi wheel compiled on bookworm (or on whatever
-    # base built it first on this machine), so each of our builds gets a cache of its own
-    row["cache_mounts_isolated"] = len(session.isolate_cache_mounts(dockerfile, variant.slug))
+    if variant.generate_args is None:
+        ctx, base = _article_context(session, variant), ARTICLE_BASE
+    else:
+        ctx = session.copy_example(EXAMPLE, f"uwsgi-{variant.slug}")
+        try:
+            base = final_base(generate(ctx, *variant.generate_args))
+        except GeneratorFailed as exc:
+            return {**row, "status": "generator failed", "error": str(exc)}
+    dockerfile = ctx / "Dockerfile"
+    row.update(base=base, hadolint=hadolint(dockerfile))
+    # pip's wheel cache is keyed by the sdist, not by Debian: each build gets a cache of its own
+    session.isolate_cache_mounts(dockerfile, variant.slug)
     tag = session.tag(f"uwsgi-{variant.slug}")
     log(f"sizes: building {variant.name}")
     try:
         built = session.build(ctx, tag, dockerfile)
     except BuildError as exc:
-        row.update(status="build failed", error=last_line(exc.tail))
-        return row
+        return {**row, "status": "build failed", "error": last_line(exc.tail)}
+    session.bases([base])
     row.update(status="ok", build_seconds=round(built.seconds, 1))
-    ensure_bases(session, [base])
-    row.update(size_over_base(session, tag, base))
-    row["uwsgi_version"] = command_runs(session, tag, ["uwsgi", "--version"])
-    config = session.builder.image_config(tag)
-    row["cmd"] = config.get("Cmd")
-    row["user"] = config.get("User")
-    row["cmd_serves"] = cmd_serves(session, tag, config)
-    found = probe(session, tag)
-    row["probe"] = found
-    if variant.ours and "packages_bytes" in found:
+    row.update(session.size_over_base(tag, base))
+    row["uwsgi_version"] = uwsgi_runs(session, tag)
+    ok, detail = serves(session.builder, tag, session.builder.image_config(tag))
+    row["cmd_serves"] = {"ok": ok, "detail": detail}
+    found = session.installed(tag)
+    if variant.generate_args is not None and "packages_bytes" in found:
         row["packages_bytes"] = found["packages_bytes"]
         row["overhead_bytes"] = row["over_base_bytes"] - found["packages_bytes"]
     return row
 
 
 def run(session: Session) -> dict[str, Any]:
-    ensure_bases(session, sorted({v.base for v in VARIANTS}))
-    result: dict[str, Any] = {"measured_at": now_iso(), "loadavg_start": loadavg()}
-    result["rows"] = rows = [measure_variant(session, v) for v in VARIANTS]
-    result["bases"] = {
-        b: {"rootfs_bytes": session.builder.rootfs_bytes(b), "layers": session.builder.layers(b)}
-        for b in sorted({r["base"] for r in rows if "base" in r})
-    }
-    result["seed_readme_mb"] = SEED_README_MB
-    return result
+    session.bases([ARTICLE_BASE, "python:3.11-slim-trixie"])
+    return {"rows": [measure(session, v) for v in VARIANTS]}

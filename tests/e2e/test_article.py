@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder import Builder
+from tests.support.builder import Builder
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "pipenv-uwsgi"
 MB = 1_000_000

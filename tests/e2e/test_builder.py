@@ -6,7 +6,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from builder import BuildahBuilder, Builder, BuildError, DockerBuilder
+
+from tests.support.builder import BuildahBuilder, Builder, BuildError
 
 BASE = "python:3.12-slim-trixie"
 
@@ -170,42 +171,3 @@ def test_remove(builder: Builder, unique_tag: str, tmp_path: Path) -> None:
     builder.remove(unique_tag)
     assert not builder.exists(unique_tag)
     builder.remove(unique_tag)  # removing twice is not an error
-
-
-BUILDKIT_LOG = """\
-#0 building with "default" instance using docker driver
-#1 [internal] load build definition from Dockerfile
-#1 DONE 0.0s
-#4 [b 1/2] FROM docker.io/library/python:3.12-slim-trixie@sha256:abc
-#4 CACHED
-#5 [b 2/2] RUN echo x > /x
-#5 CACHED
-#6 [stage-1 2/3] COPY --from=b /x /x
-#6 CACHED
-#7 [stage-1 3/3] COPY app.txt /app/app.txt
-#7 0.1s running
-#7 [stage-1 3/3] COPY app.txt /app/app.txt
-#7 DONE 0.1s
-#8 exporting to image
-#8 DONE 0.1s
-"""
-
-BUILDAH_LOG = """\
-[1/2] STEP 1/2: FROM python:3.12-slim-trixie AS b
-[1/2] STEP 2/2: RUN echo x > /x
---> Using cache 85158ee2a66d44056d2d7a7032eed4755a1aaaf771b7e17fa6833c88e6238a96
---> 85158ee2a66
-[2/2] STEP 1/4: FROM python:3.12-slim-trixie
-[2/2] STEP 2/4: COPY --from=b /x /x
---> Using cache 1f9149545a3ca5f94b1703fef5a94849a5680198b5e2bc1aee451c000c2f97ba
---> 1f9149545a3
-[2/2] STEP 3/4: COPY app.txt /app/app.txt
---> 426681b070e
-[2/2] STEP 4/4: USER 10001
-[2/2] COMMIT localhost/x:1
-"""
-
-
-def test_step_counting_parses_both_log_formats() -> None:
-    assert DockerBuilder._count_steps(BUILDKIT_LOG) == (3, 2)
-    assert BuildahBuilder._count_steps(BUILDAH_LOG) == (4, 2)

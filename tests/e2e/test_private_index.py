@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builder import Builder
-
 from pydocker_gen.cli import main
+from tests.support.builder import Builder
 
 SECRET = "s3cr3t-token-for-the-test"
 

@@ -1,8 +1,8 @@
 """Real image builders for the end-to-end tests and the benchmarks.
 
 Two implementations behind one interface: Docker (BuildKit, when a daemon answers) and
-buildah (rootful, vfs storage, chroot isolation: what works on machines without a daemon).
-Nothing here imports pydocker_gen or pytest, so benchmarks can use it too.
+buildah (rootful, chroot isolation: what works on machines without a daemon). Nothing here
+imports pydocker_gen or pytest.
 
 Environment:
   PYDOCKER_GEN_BUILDER        force "docker", "buildah" or "none" (default: auto-detect)
@@ -13,6 +13,7 @@ Environment:
   PYDOCKER_GEN_PULL           buildah pull policy for bases, default "never" (no registry here)
   PYDOCKER_GEN_BUILD_TIMEOUT  seconds per build, default 1800
   PYDOCKER_GEN_RUN_TIMEOUT    seconds per run() in an image, default 300
+  PYDOCKER_GEN_SETUP_TIMEOUT  seconds for .ci/setup-builder.sh (stand-in bases), default 3600
 """
 
 from __future__ import annotations
@@ -37,8 +38,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from tests.support.buildlog import Step, steps
+
 BUILD_TIMEOUT: Final = float(os.environ.get("PYDOCKER_GEN_BUILD_TIMEOUT", "1800"))
 RUN_TIMEOUT: Final = float(os.environ.get("PYDOCKER_GEN_RUN_TIMEOUT", "300"))
+SETUP_TIMEOUT: Final = float(os.environ.get("PYDOCKER_GEN_SETUP_TIMEOUT", "3600"))
+SETUP_SCRIPT: Final = Path(__file__).resolve().parents[2] / ".ci" / "setup-builder.sh"
 QUERY_TIMEOUT: Final = 120.0  # inspect/from/mount/rm: vfs copies a whole rootfs on `from`
 PROBE_TIMEOUT: Final = 20.0
 LOG_TAIL_LINES: Final = 60
@@ -77,9 +82,23 @@ class BuildResult:
     tag: str
     seconds: float
     log: str
-    steps_total: int  # instructions after FROM that the builder reported
-    steps_cached: int
-    steps_run: int
+    steps: tuple[Step, ...]  # as the builder reported them, FROM included, timed on buildah
+
+    @property
+    def after_from(self) -> list[Step]:
+        return [s for s in self.steps if s.verb != "FROM"]
+
+    @property
+    def steps_total(self) -> int:
+        return len(self.after_from)
+
+    @property
+    def steps_cached(self) -> int:
+        return sum(s.cached for s in self.after_from)
+
+    @property
+    def steps_run(self) -> int:
+        return self.steps_total - self.steps_cached
 
 
 def _exec(
@@ -87,7 +106,6 @@ def _exec(
     *,
     timeout: float,
     env: Mapping[str, str] | None = None,
-    merge_stderr: bool = False,
     check: bool = False,
 ) -> subprocess.CompletedProcess[str]:
     """subprocess.run with a timeout that also kills grandchildren (buildah re-execs itself)."""
@@ -95,7 +113,7 @@ def _exec(
         list(argv),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         errors="replace",
         env=dict(env) if env is not None else None,
@@ -114,6 +132,36 @@ def _exec(
     if check and result.returncode != 0:
         raise subprocess.CalledProcessError(result.returncode, argv, out, err)
     return result
+
+
+def _stream(argv: Sequence[str], env: Mapping[str, str]) -> tuple[int, list[str], list[float]]:
+    """Run argv, stdout and stderr merged; each line with the seconds since the start."""
+    lines: list[str] = []
+    stamps: list[float] = []
+    start = time.monotonic()
+    with subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        env=dict(env),
+        start_new_session=True,  # own process group, so the timeout can kill the whole tree
+    ) as proc:
+        watchdog = threading.Timer(BUILD_TIMEOUT, _kill_group, args=(proc,))
+        watchdog.start()
+        try:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                stamps.append(time.monotonic() - start)
+                lines.append(line.rstrip("\n"))
+        finally:
+            watchdog.cancel()
+        returncode = proc.wait()
+    if time.monotonic() - start >= BUILD_TIMEOUT:
+        lines.append(f"[timed out after {BUILD_TIMEOUT:.0f}s]")
+    return returncode, lines, stamps
 
 
 def _kill_group(proc: subprocess.Popen[Any]) -> None:
@@ -157,19 +205,19 @@ class Builder(ABC):
         target: str | None = None,
         secrets: dict[str, Path] | None = None,
         build_args: dict[str, str] | None = None,
+        no_cache: bool = False,
     ) -> BuildResult:
+        """Build context into tag; no_cache ignores the layer cache (not cache mounts)."""
         argv = self._build_argv(context, tag, dockerfile, target, secrets or {}, build_args or {})
+        if no_cache:
+            argv.insert(2, "--no-cache")  # after "buildah bud" / "docker build"
         start = time.monotonic()
-        try:
-            proc = _exec(argv, timeout=BUILD_TIMEOUT, env=self._env(), merge_stderr=True)
-        except subprocess.TimeoutExpired as exc:
-            log = exc.output if isinstance(exc.output, str) else ""
-            raise BuildError(tag, -9, f"{log}\n[timed out after {BUILD_TIMEOUT:.0f}s]") from None
+        returncode, lines, stamps = _stream(argv, self._env())
         seconds = time.monotonic() - start
-        if proc.returncode != 0:
-            raise BuildError(tag, proc.returncode, proc.stdout)
-        total, cached = self._count_steps(proc.stdout)
-        return BuildResult(tag, seconds, proc.stdout, total, cached, total - cached)
+        log = "\n".join(lines)
+        if returncode != 0:
+            raise BuildError(tag, returncode, log)
+        return BuildResult(tag, seconds, log, tuple(steps(log, stamps)))
 
     def missing(self, tags: Sequence[str]) -> list[str]:
         return [t for t in tags if not self.exists(t)]
@@ -190,11 +238,6 @@ class Builder(ABC):
         secrets: dict[str, Path],
         build_args: dict[str, str],
     ) -> list[str]: ...
-
-    @staticmethod
-    @abstractmethod
-    def _count_steps(log: str) -> tuple[int, int]:
-        """(steps after FROM, of which reused from cache) parsed from the build log."""
 
     @abstractmethod
     def run(
@@ -310,15 +353,6 @@ class BuildahBuilder(Builder):
         ]
         return [*argv, *_common_build_flags(dockerfile, target, secrets, build_args), str(context)]
 
-    _STEP = re.compile(r"^(?:\[\d+/\d+\] )?STEP \d+/\d+: (\w+)", re.MULTILINE)
-    _CACHED = re.compile(r"^--> Using cache ", re.MULTILINE)
-
-    @staticmethod
-    def _count_steps(log: str) -> tuple[int, int]:
-        steps = [m.group(1).upper() for m in BuildahBuilder._STEP.finditer(log)]
-        total = sum(1 for s in steps if s != "FROM")
-        return total, len(BuildahBuilder._CACHED.findall(log))
-
     def _from(self, tag: str) -> str:
         name = f"pdg-{uuid.uuid4().hex[:12]}"
         self._query(["buildah", "from", "--pull=never", "--quiet", "--name", name, tag])
@@ -392,17 +426,6 @@ class DockerBuilder(Builder):
     ) -> list[str]:
         argv = ["docker", "build", "--progress=plain", "-t", tag]
         return [*argv, *_common_build_flags(dockerfile, target, secrets, build_args), str(context)]
-
-    # "#7 [stage-1 3/5] COPY ..." (plain progress may repeat a vertex header; ids dedupe it)
-    _VERTEX = re.compile(r"^#(\d+) \[(?:[^\]\s]+ )?\d+/\d+\] (\w+)", re.MULTILINE)
-    _CACHED = re.compile(r"^#(\d+) CACHED\s*$", re.MULTILINE)
-
-    @staticmethod
-    def _count_steps(log: str) -> tuple[int, int]:
-        # BuildKit shows only filesystem steps (no ENV/USER/CMD), so totals differ from buildah
-        steps = {m.group(1) for m in DockerBuilder._VERTEX.finditer(log) if m.group(2) != "FROM"}
-        cached = {m.group(1) for m in DockerBuilder._CACHED.finditer(log)}
-        return len(steps), len(steps & cached)
 
     def run(
         self,
@@ -507,3 +530,20 @@ def detect() -> Builder | None:
 def why_unavailable() -> str:
     """Why detect() returned None; "" when a builder is available."""
     return _probe()[1]
+
+
+def ensure_bases(builder: Builder, bases: Sequence[str] = BASE_IMAGES) -> str:
+    """Run .ci/setup-builder.sh once if buildah lacks one of bases (docker pulls on demand).
+
+    Returns "" when every base is there, else why not (the script's exit and output tail)."""
+    if builder.name != "buildah" or not builder.missing(bases):
+        return ""
+    try:
+        proc = _exec(["bash", str(SETUP_SCRIPT)], timeout=SETUP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return f"{SETUP_SCRIPT} did not finish within {SETUP_TIMEOUT:.0f}s"
+    still = builder.missing(bases)
+    if proc.returncode == 0 and not still:
+        return ""
+    tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-40:])
+    return f"{SETUP_SCRIPT} exit {proc.returncode}; missing bases {still}:\n{tail}"

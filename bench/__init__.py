@@ -1,0 +1,1 @@
+"""Reproducible benchmarks: `python -m bench.run` from the repository root."""
