@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from builder import Builder
-
 from pydocker_gen.cli import main
+from tests.support.builder import Builder
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 FIXTURES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "projects"

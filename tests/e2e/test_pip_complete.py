@@ -6,10 +6,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from builder import Builder
-
 from pydocker_gen.cli import main
 from tests.conftest import FIXTURES
+from tests.support.builder import Builder
 
 
 def test_top_level_pins_image_imports_django_wsgi(
