@@ -6,6 +6,10 @@ The corpus keeps no application code, so the project's own install step (`pip in
 `uv sync` of the project) is left out of the rendered plan: what is built is exactly the
 lock's third-party packages, which is what the corpus can judge.
 
+A project whose plan picks a Python without a stand-in base (3.14) is built with
+`build_python` from corpus.toml, written as `pydocker-gen.toml` in the copy, where its
+requires-python allows it.
+
 Which projects: those with `build = true` in tests/fixtures/corpus/corpus.toml. All of them
 by default; PYDOCKER_GEN_CORPUS_SAMPLE=N builds N of them, starting at index
 (today's date as a proleptic ordinal) mod (number of projects) in name order and wrapping
@@ -80,6 +84,8 @@ def _context(name: str, tmp_path: Path) -> tuple[Path, str]:
     rec = PROJECTS[name]
     shutil.copytree(CORPUS / name, tmp_path / name)
     ctx = tmp_path / name / rec["root"]
+    if "build_python" in rec:  # the project allows it; the stand-in bases stop at 3.13
+        (ctx / "pydocker-gen.toml").write_text(f'python = "{rec["build_python"]}"\n')
     the_plan = plan(inspect(ctx), Options(profile="portable"))
     assert the_plan.python in PYTHON_VERSIONS, f"no stand-in base for Python {the_plan.python}"
     deps_only = dataclasses.replace(
