@@ -30,7 +30,7 @@ CORPUS = Path(__file__).resolve().parent / "fixtures" / "corpus"
 PROJECTS: dict[str, dict[str, Any]] = tomllib.loads((CORPUS / "corpus.toml").read_text())
 # Planned once through the console entry point as a user would (exit codes, --json).
 CLI_SAMPLE = ("archivebox", "bakerydemo", "lnbits-2022", "saleor", "warehouse")
-SLOW_PLAN_SECONDS = 30
+SLOW_PLAN_SECONDS = 20
 
 
 def _root(name: str) -> Path:
@@ -97,6 +97,16 @@ def test_compiles_exactly_what_has_no_wheel(name: str) -> None:
     assert isinstance(outcome, Plan), str(outcome)
     assert outcome.python == rec["python"], "the wheel facts were recorded for another Python"
     assert sorted(outcome.compile) == rec["must_compile"]
+
+
+@pytest.mark.parametrize(
+    "name", [_case(n, "xfail_compiler") for n in FAST if "needs_compiler" in PROJECTS[n]]
+)
+def test_compiler_only_for_native_code(name: str) -> None:
+    """A C toolchain in the builder only when a package built from source has native code."""
+    outcome = _outcome(name)
+    assert isinstance(outcome, Plan), str(outcome)
+    assert outcome.builder == PROJECTS[name]["needs_compiler"], outcome.build_packages
 
 
 def _cli_plan(name: str, timeout: float) -> subprocess.CompletedProcess[str]:
