@@ -1,6 +1,9 @@
 """Build corpus projects for real (slow): the generated Dockerfile's dependency install, then
 the final image, checked as its user (uid 10001): the main dependencies import and every
-shared library under /opt/venv resolves with ldd.
+shared library under /opt/venv resolves with ldd. Libraries that auditwheel vendored into a
+`<name>.libs/` folder are left out of the ldd pass: they name their siblings by hashed file
+names that only the extension module's rpath finds, so ldd on them alone reports false
+"not found"; importing the module (the `imports` list) loads them for real.
 
 The corpus keeps no application code, so the project's own install step (`pip install .`,
 `uv sync` of the project) is left out of the rendered plan: what is built is exactly the
@@ -51,6 +54,8 @@ for name in %(imports)r:
     except Exception as exc:
         found["failed_imports"][name] = f"{type(exc).__name__}: {exc}"
 for so in glob.glob(os.environ["VIRTUAL_ENV"] + "/**/*.so*", recursive=True):
+    if ".libs/" in so:  # auditwheel's vendored copies: found through the loading module's rpath
+        continue
     out = subprocess.run(["ldd", so], capture_output=True, text=True).stdout
     found["unresolved"] += [so + ": " + l.strip() for l in out.splitlines() if "not found" in l]
 print(json.dumps(found))
