@@ -109,6 +109,18 @@ def test_compiler_only_for_native_code(name: str) -> None:
     assert outcome.builder == PROJECTS[name]["needs_compiler"], outcome.build_packages
 
 
+@pytest.mark.parametrize(
+    "name", [_case(n, "xfail_no_deps") for n in FAST if "requirements_complete" in PROJECTS[n]]
+)
+def test_no_deps_only_for_complete_requirements(name: str) -> None:
+    """pip may skip dependency resolution only when the file already pins every dependency."""
+    outcome = _outcome(name)
+    assert isinstance(outcome, Plan), str(outcome)
+    commands = " ".join(c for run in outcome.install.deps for c in run.commands)
+    assert "pip" in commands
+    assert ("--no-deps" in commands) == PROJECTS[name]["requirements_complete"], commands
+
+
 def _cli_plan(name: str, timeout: float) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYDOCKER_GEN_NO_CACHE="1")
     return subprocess.run(
