@@ -168,6 +168,7 @@ def plan(facts: ProjectFacts, options: Options | None = None) -> Plan:
         profile=profile,
         toolchain=built.value.toolchain,
         compiled=built.value.compiled,
+        pure_builds=built.value.pure_builds,
         build_packages=built.value.build_packages,
         runtime_packages=built.value.runtime_packages,
         builder_setup=_builder_setup(built.value.build_packages, install.value.tool),
@@ -305,6 +306,7 @@ def _needs(
 
 class Built(NamedTuple):
     compiled: tuple[Compiled, ...]
+    pure_builds: tuple[str, ...]
     build_packages: tuple[str, ...]
     runtime_packages: tuple[str, ...]
     toolchain: bool  # the build stage installs a compiler
@@ -347,7 +349,9 @@ def _native(
             "their system libraries: the builder gets a C compiler only. Add what they need as "
             "packages.build / packages.runtime in the configuration.",
         )
-    return Decision(Built(tuple(compiled), build, runtime, toolchain), tuple(reasons), warnings)
+    pure = tuple(sorted({n.name for _, n in needs if n.pure_build is not None}))
+    built = Built(tuple(compiled), pure, build, runtime, toolchain)
+    return Decision(built, tuple(reasons), warnings)
 
 
 def _platform_differences(

@@ -67,6 +67,7 @@ class Plan:
     profile: Profile
     toolchain: bool  # the build stage installs a compiler because something compiles
     compiled: tuple[Compiled, ...]
+    pure_builds: tuple[str, ...]  # built from a pure-Python sdist: no compiler needed
     build_packages: tuple[str, ...]
     runtime_packages: tuple[str, ...]
     builder_setup: tuple[Run, ...]  # system packages and the packaging tool, build stage

@@ -32,11 +32,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from builder import PYTHON_VERSIONS, Builder
 
 from pydocker_gen.planner import Options, plan
 from pydocker_gen.reader import inspect
 from pydocker_gen.render import render
+from tests.support.builder import PYTHON_VERSIONS, Builder
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "corpus"
 PROJECTS = tomllib.loads((CORPUS / "corpus.toml").read_text())
