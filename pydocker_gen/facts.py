@@ -28,6 +28,7 @@ class LockedPackage:
     name: str  # PEP 503 normalized
     version: str | None  # None when the requirement is not pinned
     marker: str | None = None  # PEP 508 environment marker, as written
+    marker_groups: tuple[str, ...] = ()  # a PEP 751 marker's dependency groups: the default ones
     hashes: tuple[str, ...] = ()
     files: tuple[str, ...] = ()  # distribution file names the lock lists (wheels and sdists)
     source: Source = Source.REGISTRY

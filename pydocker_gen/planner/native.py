@@ -12,8 +12,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from packaging.markers import InvalidMarker, Marker
-
+from pydocker_gen import markers
 from pydocker_gen.facts import LockedPackage, Source
 from pydocker_gen.planner.model import Reason
 from pydocker_gen.reader.online import file_name, is_sdist, is_wheel
@@ -33,23 +32,6 @@ class Target(NamedTuple):
     release: str  # "trixie"
     glibc: tuple[int, int]
     arch: str  # "x86_64" or "aarch64"
-
-    @property
-    def marker_env(self) -> dict[str, str]:
-        return {
-            "python_version": self.python,
-            "python_full_version": f"{self.python}.0",
-            "implementation_name": "cpython",
-            "platform_python_implementation": "CPython",
-            "implementation_version": f"{self.python}.0",
-            "sys_platform": "linux",
-            "platform_system": "Linux",
-            "os_name": "posix",
-            "platform_machine": self.arch,
-            "platform_release": "",
-            "platform_version": "",
-            "extra": "",
-        }
 
 
 class Knowledge(NamedTuple):
@@ -161,12 +143,7 @@ def supported_tags(t: Target) -> frozenset[Tag]:
 
 def applies(pkg: LockedPackage, t: Target) -> bool:
     """Whether the package's environment marker selects it on ``t``."""
-    if not pkg.marker:
-        return True
-    try:
-        return Marker(pkg.marker).evaluate(t.marker_env)
-    except InvalidMarker:
-        return True
+    return markers.applies(pkg.marker, t.python, t.arch, pkg.marker_groups)
 
 
 def wheel_fits(files: Iterable[str], t: Target) -> bool | None:

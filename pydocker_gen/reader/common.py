@@ -7,9 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from packaging.markers import InvalidMarker, Marker
-
-from pydocker_gen import fs
+from pydocker_gen import fs, markers
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
 from pydocker_gen.reader.python_version import Pin, Range
@@ -43,35 +41,14 @@ TARGET_PYTHONS = tuple(f"3.{m}" for m in range(8, 15))
 TARGET_MACHINES = ("x86_64", "aarch64")
 
 
-def _environment(python: str, machine: str) -> dict[str, str]:
-    return {
-        "python_version": python,
-        "python_full_version": f"{python}.0",
-        "implementation_name": "cpython",
-        "platform_python_implementation": "CPython",
-        "implementation_version": f"{python}.0",
-        "sys_platform": "linux",
-        "platform_system": "Linux",
-        "os_name": "posix",
-        "platform_machine": machine,
-        "platform_release": "",
-        "platform_version": "",
-        "extra": "",
-    }
-
-
 def excluded_everywhere(pkg: LockedPackage, pythons: tuple[str, ...] = TARGET_PYTHONS) -> bool:
     """The package's marker is false on every target: pip skips its line before checking
     hashes, so a missing hash there cannot fail the install."""
-    if not pkg.marker:
-        return False
-    try:
-        marker = Marker(pkg.marker)
-        return not any(
-            marker.evaluate(_environment(py, m)) for py in pythons for m in TARGET_MACHINES
-        )
-    except InvalidMarker:
-        return False
+    return not any(
+        markers.applies(pkg.marker, py, m, pkg.marker_groups)
+        for py in pythons
+        for m in TARGET_MACHINES
+    )
 
 
 def all_hashed(packages: list[LockedPackage], pythons: tuple[str, ...] = TARGET_PYTHONS) -> bool:

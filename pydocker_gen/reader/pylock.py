@@ -115,6 +115,7 @@ def read(root: Path, lock_name: str = LOCK) -> ManagerRead:
                 name=str(p.name),
                 version=str(p.version) if p.version else None,
                 marker=str(p.marker) if p.marker else None,
+                marker_groups=tuple(lock.default_groups or ()),
                 hashes=tuple(hashes),
                 files=tuple(f for f in files if f),
                 source=kind,
