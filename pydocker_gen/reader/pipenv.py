@@ -169,7 +169,8 @@ def _check_pipfile(doc: Node) -> None:
     from plette.models import Package, Pipenv, Requires, Script, Source
 
     for source in doc.tables("source"):
-        source.text("name"), source.text("url")
+        for key in ("name", "url"):
+            source.text(key)
         _validate(source, Source)
     for key in ("python_version", "python_full_version"):
         doc.table("requires").opt_text(key)
