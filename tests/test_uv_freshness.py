@@ -173,5 +173,8 @@ def test_a_bad_source_marker_is_a_user_error(
     pyproject.write_text(text.replace(source, source[:-2] + ', marker = "sys_platform =! 1" }'))
     assert main(["plan", str(root)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: uv.lock: cannot be compared with pyproject.toml (Expected marker")
+    assert err.startswith(
+        "error: pyproject.toml: tool.uv.sources.localib.marker: 'sys_platform =! 1' is not a "
+        "valid marker (Expected marker"
+    )
     assert "Traceback" not in err and "\n" not in err.strip()

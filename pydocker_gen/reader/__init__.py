@@ -21,6 +21,7 @@ from pydocker_gen.facts import LockedPackage, ProjectFacts, Source
 from pydocker_gen.reader import entrypoint, online, pyproject, requirements
 from pydocker_gen.reader.common import ManagerRead, inside
 from pydocker_gen.reader.python_version import Pin, pins_from_files, resolve
+from pydocker_gen.reader.shape import Node
 
 if TYPE_CHECKING:
     from pydocker_gen.managers import Manager
@@ -43,12 +44,7 @@ def _inspect(root: Path) -> ProjectFacts:
     if not fs.is_dir(root):
         raise UserError(str(root), "is not a directory.")
     cfg = config_mod.load(root)
-    try:
-        pyproj = pyproject.load(root)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise UserError(
-            "pyproject.toml", f"has a field of an unexpected type ({type(exc).__name__}: {exc})."
-        ) from None
+    pyproj = pyproject.load(root)
     manager, reason, passed_over = _choose_manager(root, pyproj, cfg.installer)
     read = _read(manager, root, pyproj, cfg)
     local = _local_sources(root, manager, read)
@@ -140,9 +136,8 @@ def _dockerignore(root: Path) -> tuple[str, ...] | None:
 
 def _backend(root: Path, rel: str) -> str | None:
     """A local folder's build backend, from its pyproject.toml (read, never run)."""
-    table = read_toml(root / rel / "pyproject.toml", root).get("build-system", {})
-    backend = table.get("build-backend") if isinstance(table, dict) else None
-    return backend if isinstance(backend, str) else None
+    doc = Node(read_toml(root / rel / "pyproject.toml", root), f"{rel}/pyproject.toml")
+    return doc.table("build-system").opt_text("build-backend")
 
 
 def _config_pin(cfg: config_mod.Config) -> list[Pin]:
@@ -183,7 +178,7 @@ def _choose_manager(
 
 def _declares(root: Path, pyproj: pyproject.PyProject, manager: Manager) -> bool:
     if manager.tool_table is not None:
-        return pyproj.tool(manager.tool_table) is not None
+        return pyproj.has_tool(manager.tool_table)
     return manager.manifest_file is not None and fs.is_file(root / manager.manifest_file)
 
 
@@ -208,17 +203,9 @@ def _read(
             f"(allow_unlocked). Run `{manager.lock_command}` for reproducible images.",
         )
         return read
-    try:
-        return manager.read(root, pyproj, cfg)
-    except UserError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        # A lock or manifest of the right syntax but not the shape its tool writes.
-        raise UserError(
-            manager.lock or "pyproject.toml",
-            f"does not have the structure {manager.name} writes ({type(exc).__name__}: {exc}).",
-            fix=f"Regenerate it with {manager.name}'s own lock command.",
-        ) from None
+    # Readers read documents through reader.shape.Node: a wrong shape is a ShapeError (a
+    # UserError naming file and key path); any other exception is a bug, reported as one.
+    return manager.read(root, pyproj, cfg)
 
 
 def read_pip(root: Path, pyproj: pyproject.PyProject) -> ManagerRead:

@@ -6,6 +6,7 @@ import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 from pydocker_gen import fs, markers
 from pydocker_gen.errors import UserError
@@ -105,3 +106,12 @@ def inside(root: Path, path: str, file: str, field: str) -> str:
         fix="Move it inside the project (with uv, as a workspace member) or publish it to "
         "an index.",
     )
+
+
+def split_url(url: str, file: str, field: str | None) -> SplitResult:
+    """``url`` split into its parts; one urllib cannot split (a bad [IPv6] host) is an error
+    naming where it was written."""
+    try:
+        return urlsplit(url)
+    except ValueError as exc:
+        raise UserError(file, f"{url!r} is not a valid URL ({exc}).", field=field) from None

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -17,12 +18,13 @@ from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
 from pydocker_gen.reader.common import ManagerRead, pyproject_lock
 from pydocker_gen.reader.pyproject import PyProject
-from pydocker_gen.reader.python_version import parse_range
+from pydocker_gen.reader.python_version import Range
 from pydocker_gen.reader.requirements import check_url_credentials
 from pydocker_gen.reader.shape import Node
 
 LOCK = "pdm.lock"
 LOCK_COMMAND = "pdm lock"
+_TARGETS = "pdm.lock: metadata.targets.requires_python"
 
 
 def _normalize(name: str) -> str:
@@ -92,8 +94,9 @@ def read(
         )
     lock = Node(read_toml(lock_path, root), LOCK, fix=f"Regenerate it with `{LOCK_COMMAND}`.")
     meta = lock.table("metadata")
-    recorded = meta.text_or("content_hash", "").removeprefix("sha256:")
+    recorded = meta.text("content_hash").removeprefix("sha256:")
     rules = writer_rules(meta.text_or("lock_version", ""))
+    _check_hashed(pyproj.doc)
     if not any(recorded == content_hash(pyproj.data, rule) for rule in rules):
         raise UserError(
             LOCK,
@@ -114,10 +117,11 @@ def read(
         if distribution.value is not None
         else pyproj.has_build_system
     )
+    # Checked where written (the error names the target); the reasons name the field only.
     ranges = [
-        parse_range(rp, "pdm.lock: metadata.targets.requires_python")
+        Range(t.node("requires_python").as_parsed(SpecifierSet, "version specifier"), _TARGETS)
         for t in meta.tables("targets")
-        if (rp := t.opt_text("requires_python"))
+        if t.opt_text("requires_python")
     ]
     return pyproject_lock(
         LOCK,
@@ -126,6 +130,16 @@ def read(
         indexes=indexes,
         install_project=install_project,
     )
+
+
+def _check_hashed(doc: Node) -> None:
+    """The groups content_hash reads as written are tables of arrays, as PDM writes them."""
+    for table in (
+        doc.table("dependency-groups"),
+        doc.table("tool").table("pdm").table("dev-dependencies"),
+    ):
+        for group, _ in table.items():
+            table.nodes(group)
 
 
 def _groups_of(p: Node) -> list[str]:

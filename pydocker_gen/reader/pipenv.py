@@ -17,13 +17,18 @@ from pydocker_gen.facts import Index, LockedPackage, Source
 from pydocker_gen.reader.common import ManagerRead, all_hashed, target_pythons
 from pydocker_gen.reader.python_version import Pin, minor_of
 from pydocker_gen.reader.requirements import check_url_credentials
+from pydocker_gen.reader.shape import Node
 
+LOCK = "Pipfile.lock"
 LOCK_COMMAND = "pipenv lock"
 
 
 def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
-    pipfile = _load_pipfile(root)
-    lock_path = root / "Pipfile.lock"
+    written = _pipfile_as_written(root)
+    _check_pipfile(Node(written, "Pipfile"))
+    # plette validates the rest and adds the [[source]] pipenv uses when none is written.
+    pipfile = Node(_load_pipfile(root)._data, "Pipfile")
+    lock_path = root / LOCK
     pins = _pins(pipfile)
     indexes = _indexes(pipfile, "Pipfile")
     if not fs.is_file(lock_path):
@@ -45,8 +50,8 @@ def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
             warnings=["Pipfile has no Pipfile.lock: versions are resolved at build time."],
         )
     lock = _load_lock(lock_path)
-    warnings = _check_fresh(_pipfile_as_written(root), lock)
-    packages = [_locked(name, entry) for name, entry in sorted(lock.get("default", {}).items())]
+    warnings = _check_fresh(written, lock)
+    packages = [_locked(name, entry) for name, entry in sorted(lock.table("default").items())]
     return ManagerRead(
         manifest="Pipfile",
         lockfile="Pipfile.lock",
@@ -109,18 +114,18 @@ def pipfile_hash(data: dict[str, Any], sources: list[Any], generation: Generatio
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _source_candidates(data: dict[str, Any], lock: dict[str, Any]) -> list[list[Any]]:
+def _source_candidates(data: dict[str, Any], lock: Node) -> list[list[Any]]:
     if "source" in data:
         return [data["source"]]
     # Without [[source]], pipenv hashes its default sources: PyPI, or the index-url of the
     # pip configuration of the machine that locked, which it records in _meta.sources.
-    recorded = lock.get("_meta", {}).get("sources")
+    recorded = [s.as_table() for s in lock.table("_meta").tables("sources")]
     return [[PYPI_SOURCE], *([recorded] if recorded and recorded != [PYPI_SOURCE] else [])]
 
 
-def _check_fresh(data: dict[str, Any], lock: dict[str, Any]) -> list[str]:
+def _check_fresh(data: dict[str, Any], lock: Node) -> list[str]:
     """Warnings, or a UserError when no pipenv generation's hash matches the lock's."""
-    expected = lock.get("_meta", {}).get("hash", {}).get("sha256")
+    expected = lock.table("_meta", required=True).table("hash", required=True).text("sha256")
     for sources in _source_candidates(data, lock):
         if any(expected == pipfile_hash(data, sources, g) for g in GENERATIONS):
             return []
@@ -139,29 +144,63 @@ def _check_fresh(data: dict[str, Any], lock: dict[str, Any]) -> list[str]:
                 "Pipfile to make the check exact."
             ]
     raise UserError(
-        "Pipfile.lock",
+        LOCK,
         "is out of date: its _meta.hash does not match the Pipfile.",
         field="_meta.hash.sha256",
         fix=f"Run `{LOCK_COMMAND}` and commit the new Pipfile.lock.",
     )
 
 
-def _unlocked_names(data: dict[str, Any], lock: dict[str, Any]) -> list[str]:
+def _unlocked_names(data: dict[str, Any], lock: Node) -> list[str]:
+    doc = Node(data, "Pipfile")
     pairs = [("packages", "default"), ("dev-packages", "develop")]
     pairs += [(c, c) for c in data if c not in _NOT_CATEGORIES]
     missing = []
     for section, locked in pairs:
-        have = {canonicalize_name(str(n)) for n in lock.get(locked, {})}
-        missing += [str(n) for n in data.get(section, {}) if canonicalize_name(str(n)) not in have]
+        have = {canonicalize_name(n) for n, _ in lock.table(locked).items()}
+        missing += [n for n, _ in doc.table(section).items() if canonicalize_name(n) not in have]
     return missing
+
+
+def _check_pipfile(doc: Node) -> None:
+    """The Pipfile as written, validated part by part with plette's models so that a wrong
+    value is named by its key path (plette's messages do not say where); what is read here is
+    typed first. The hash reads the package tables as written."""
+    from plette.models import Package, Pipenv, Requires, Script, Source
+
+    for source in doc.tables("source"):
+        for key in ("name", "url"):
+            source.text(key)
+        _validate(source, Source)
+    for key in ("python_version", "python_full_version"):
+        doc.table("requires").opt_text(key)
+    _validate(doc.table("requires"), Requires)
+    _validate(doc.table("pipenv"), Pipenv)
+    for _, script in doc.table("scripts").items():
+        _validate(script, Script)
+    for section, _ in doc.items():
+        if section not in _NOT_CATEGORIES or section in ("packages", "dev-packages"):
+            for _, spec in doc.table(section).items():
+                _validate(spec, Package)
+
+
+def _validate(node: Node, model: Any) -> None:
+    from plette.models import DataValidationError
+
+    try:
+        model.validate(node.value)
+    except DataValidationError as exc:
+        raise node.error(f"{exc}".rstrip(".") + ".") from None
 
 
 def _load_pipfile(root: Path) -> Any:
     import plette  # only Pipenv projects pay for it (and tomlkit behind it)
+    from plette.models import DataValidationError
+    from tomlkit.exceptions import TOMLKitError
 
     try:
         return plette.Pipfile.load(io.StringIO(fs.read_text(root / "Pipfile")))
-    except Exception as exc:  # plette raises tomlkit and validation errors of several types
+    except (DataValidationError, TOMLKitError) as exc:
         raise UserError("Pipfile", f"cannot be read: {exc}".rstrip(".") + ".") from None
 
 
@@ -173,58 +212,55 @@ def _pipfile_as_written(root: Path) -> dict[str, Any]:
         raise UserError("Pipfile", f"cannot be read: {exc}.") from None
 
 
-def _load_lock(path: Path) -> dict[str, Any]:
+def _load_lock(path: Path) -> Node:
+    fix = f"Run `{LOCK_COMMAND}` to rewrite it."
     try:
         data = json.loads(fs.read_text(path))
     except json.JSONDecodeError as exc:
         raise UserError(
-            "Pipfile.lock",
-            f"is not valid JSON (line {exc.lineno}: {exc.msg}).",
-            fix=f"Run `{LOCK_COMMAND}` to rewrite it.",
+            LOCK, f"is not valid JSON (line {exc.lineno}: {exc.msg}).", fix=fix
         ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("default", {}), dict):
-        raise UserError("Pipfile.lock", "has no 'default' table.", field="default")
-    return data
+    return Node(data, LOCK, fix=fix)
 
 
-def _pins(pipfile: Any) -> list[Pin]:
-    requires = pipfile._data.get("requires", {})
+def _pins(pipfile: Node) -> list[Pin]:
+    requires = pipfile.table("requires")
     for key in ("python_full_version", "python_version"):
-        if key in requires:
+        if requires.has(key):
             source = f"Pipfile: requires.{key}"
-            return [Pin(minor_of(str(requires[key]), source), source)]
+            return [Pin(minor_of(str(requires.text(key)), source), source)]
     return []
 
 
-def _indexes(pipfile: Any, where: str) -> list[Index]:
+def _indexes(pipfile: Node, where: str) -> list[Index]:
     out = []
-    for source in pipfile._data.get("source", []):
-        url = str(source.get("url", ""))
+    for source in pipfile.tables("source"):
+        url = str(source.text_or("url", ""))  # str(): plette's strings are tomlkit's
         check_url_credentials(url, where)
-        out.append(Index(name=str(source.get("name", "")), url=url, source=where))
+        out.append(Index(name=str(source.text_or("name", "")), url=url, source=where))
     return out
 
 
-def _locked(name: str, entry: dict[str, Any]) -> LockedPackage:
-    version = entry.get("version")
+def _locked(name: str, entry: Node) -> LockedPackage:
+    version = entry.opt_text("version")
     source = Source.REGISTRY
-    if "git" in entry or "hg" in entry or "svn" in entry:
+    if entry.has("git") or entry.has("hg") or entry.has("svn"):
         source = Source.VCS
-    elif "file" in entry or "path" in entry:
-        source = Source.PATH if "path" in entry else Source.URL
+    elif entry.has("file") or entry.has("path"):
+        source = Source.PATH if entry.has("path") else Source.URL
     return LockedPackage(
         name=canonicalize_name(name),
-        version=version.removeprefix("==") if isinstance(version, str) else None,
-        marker=entry.get("markers"),
-        hashes=tuple(entry.get("hashes", ())),
+        version=version.removeprefix("==") if version is not None else None,
+        marker=entry.opt_text("markers"),
+        hashes=tuple(entry.texts("hashes")),
         source=source,
-        extras=tuple(sorted(entry.get("extras", ()))),
-        path=str(entry["path"]) if source is Source.PATH else None,
+        extras=tuple(sorted(entry.texts("extras"))),
+        path=entry.text("path") if source is Source.PATH else None,
     )
 
 
-def _unlocked_packages(pipfile: Any) -> list[LockedPackage]:
+def _unlocked_packages(pipfile: Node) -> list[LockedPackage]:
     return [
         LockedPackage(name=canonicalize_name(str(name)), version=None)
-        for name in pipfile._data.get("packages", {})
+        for name, _ in pipfile.table("packages").items()
     ]

@@ -92,12 +92,12 @@ def python_range(pyproj: PyProject) -> list[Range]:
     if pyproj.requires_python is not None:
         out.append(pyproj.requires_python)
     deps = pyproj.doc.table("tool").table("poetry").table("dependencies")
-    constraint = deps.node("python", None).value
-    if isinstance(constraint, str):
+    if deps.has("python"):
         from poetry.core.constraints.version import parse_constraint  # Poetry projects only
 
         # poetry-core understands ^ and ~; its str() is PEP 440.
-        pep440 = str(parse_constraint(constraint)).replace(" ", "")
+        constraint = deps.node("python").as_parsed(parse_constraint, "Poetry version constraint")
+        pep440 = str(constraint).replace(" ", "")
         if pep440 not in ("*", ""):
             out.append(parse_range(pep440, "pyproject.toml: tool.poetry.dependencies.python"))
     return out
@@ -167,9 +167,8 @@ def read(
         )
     lock = Node(read_toml(lock_path, root), LOCK, fix=f"Regenerate it with `{LOCK_COMMAND}`.")
     meta = lock.table("metadata")
-    recorded = meta.opt_text("content-hash")
-    version = meta.node("lock-version", "1.0").value
-    rules = writer_rules(fs.read_text(lock_path), str(version))
+    recorded = meta.text("content-hash")
+    rules = writer_rules(fs.read_text(lock_path), meta.text_or("lock-version", "1.0"))
     if not any(recorded == content_hash(pyproj.data, rule) for rule in rules):
         raise UserError(
             LOCK,

@@ -90,9 +90,11 @@ def read(root: Path, lock_name: str = LOCK) -> ManagerRead:
             lock_name, f"uses an unsupported lock-version ({exc}).", field="lock-version"
         ) from None
     except PylockValidationError as exc:
+        # packaging names the key path, as reader.shape does for the other locks.
         raise UserError(
             lock_name,
-            f"is not a valid PEP 751 lock ({exc}).",
+            f"is not a valid PEP 751 lock: {exc.message.rstrip('.')}.",
+            field=exc.context,
             fix="Regenerate it with the tool that wrote it.",
         ) from None
     packages = []

@@ -20,7 +20,11 @@ from pydocker_gen.reader.shape import Node
 
 @dataclass
 class PyProject:
-    """pyproject.toml as read (empty when absent), with setup.cfg as a fallback."""
+    """pyproject.toml as read (empty when absent), with setup.cfg as a fallback.
+
+    ``data`` is the raw document, for the content hashes that must see it as written (Poetry,
+    PDM); every other read goes through ``doc``.
+    """
 
     data: dict[str, Any] = field(default_factory=dict)
     exists: bool = False
@@ -30,20 +34,20 @@ class PyProject:
     source: str = "pyproject.toml"
 
     @property
-    def has_project(self) -> bool:
-        return "project" in self.data
-
-    @property
-    def has_build_system(self) -> bool:
-        return "build-system" in self.data
-
-    def tool(self, name: str) -> Any:
-        return self.data.get("tool", {}).get(name)
-
-    @property
     def doc(self) -> Node:
         """The document, read through typed accessors that name a wrong key's path."""
         return Node(self.data, self.source)
+
+    @property
+    def has_project(self) -> bool:
+        return self.doc.has("project")
+
+    @property
+    def has_build_system(self) -> bool:
+        return self.doc.has("build-system")
+
+    def has_tool(self, name: str) -> bool:
+        return self.doc.table("tool").has(name)
 
 
 def load(root: Path) -> PyProject:
@@ -52,22 +56,16 @@ def load(root: Path) -> PyProject:
         return _setup_cfg(root)
     data = read_toml(path, root)
     check_pyproject_shape(data)
-    project = data.get("project", {})
-    rp = project.get("requires-python")
-    scripts = project.get("scripts", {})
-    deps = project.get("dependencies", [])
-    if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
-        raise UserError(
-            "pyproject.toml", "must be a list of strings.", field="project.dependencies"
-        )
+    project = Node(data, "pyproject.toml").table("project")
+    rp = project.opt_text("requires-python")
     return PyProject(
         data=data,
         exists=True,
-        requires_python=parse_range(rp, "pyproject.toml: project.requires-python")
-        if isinstance(rp, str)
-        else None,
-        scripts=dict(scripts) if isinstance(scripts, dict) else {},
-        dependencies=list(deps),
+        requires_python=None
+        if rp is None
+        else parse_range(rp, "pyproject.toml: project.requires-python"),
+        scripts={name: target.as_str() for name, target in project.table("scripts").items()},
+        dependencies=list(project.texts("dependencies")),
     )
 
 

@@ -17,7 +17,6 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -28,6 +27,7 @@ from pydocker_gen.facts import Index, LockedPackage, Source
 from pydocker_gen.reader.common import (
     ManagerRead,
     excluded_everywhere,
+    split_url,
     target_pythons,
 )
 from pydocker_gen.reader.python_version import Pin
@@ -176,7 +176,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 def check_url_credentials(url: str, where: str, line: int | None = None) -> None:
     """URLs with a password embedded would land in an image layer: refuse them."""
-    parts = urlsplit(url)
+    parts = split_url(url, where, f"line {line}" if line else None)
     if parts.password or (parts.username and not parts.username.startswith("${")):
         raise UserError(
             where,

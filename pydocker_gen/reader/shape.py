@@ -8,7 +8,7 @@ pydocker-gen and is reported as one (exit 3, a traceback with ``--debug``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from pydocker_gen.errors import UserError
@@ -76,6 +76,22 @@ class Node:
             raise self.error(f"must be a string, not {_show(self.value)}.")
         return self.value
 
+    def as_nodes(self) -> list[Node]:
+        """This array's items as Nodes (of any type)."""
+        if not isinstance(self.value, list):
+            raise self.error(f"must be an array, not {_show(self.value)}.")
+        return [Node(v, self.file, f"{self.path}[{i}]", self.fix) for i, v in enumerate(self.value)]
+
+    def as_parsed(self, parse: Callable[[str], T], what: str) -> T:
+        """This string parsed by a packaging class (``Requirement``, ``Marker``,
+        ``SpecifierSet``, ``Version``): the ValueError it raises is about the text."""
+        text = self.as_str()
+        try:
+            return parse(text)
+        except ValueError as exc:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise self.error(f"{_show(text)} is not a valid {what} ({detail}).") from None
+
     def has(self, key: str) -> bool:
         return key in self.as_table()
 
@@ -104,6 +120,14 @@ class Node:
     def flag(self, key: str, default: bool) -> bool:
         return self._typed(key, bool, self._get(key, default))
 
+    def opt_flag(self, key: str) -> bool | None:
+        """true or false, or None when absent."""
+        value = self._get(key, None)
+        return None if value is None else self._typed(key, bool, value)
+
+    def int_or(self, key: str, default: int) -> int:
+        return self._typed(key, int, self._get(key, default))
+
     def texts(self, key: str) -> list[str]:
         """An array of strings; absent reads as empty."""
         items = self._typed(key, list, self._get(key, []))
@@ -114,9 +138,8 @@ class Node:
 
     def nodes(self, key: str) -> list[Node]:
         """An array's items as Nodes (of any type); absent reads as empty."""
-        items = self._typed(key, list, self._get(key, []))
-        base = self._child_path(key)
-        return [Node(v, self.file, f"{base}[{i}]", self.fix) for i, v in enumerate(items)]
+        self._typed(key, list, self._get(key, []))
+        return self.node(key, []).as_nodes()
 
     def tables(self, key: str) -> list[Node]:
         """An array of tables; absent reads as empty."""

@@ -10,83 +10,89 @@ from itertools import product
 from math import prod
 from pathlib import Path
 from typing import Any, NamedTuple
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlunsplit
 
 from packaging._parser import Variable
 from packaging.dependency_groups import resolve_dependency_groups
-from packaging.markers import InvalidMarker, Marker, default_environment
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.utils import canonicalize_name
+from packaging.markers import (
+    Marker,
+    UndefinedComparison,
+    UndefinedEnvironmentName,
+    default_environment,
+)
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from pydocker_gen import fs
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
-from pydocker_gen.reader.common import ManagerRead, all_hashed, inside
+from pydocker_gen.reader.common import ManagerRead, all_hashed, inside, split_url
 from pydocker_gen.reader.graph import Edge, reach
 from pydocker_gen.reader.pyproject import PyProject
 from pydocker_gen.reader.python_version import parse_range
 from pydocker_gen.reader.requirements import check_url_credentials
+from pydocker_gen.reader.shape import Node
 
 LOCK = "uv.lock"
 LOCK_COMMAND = "uv lock"
 
 
-def _edge(dep: dict[str, Any]) -> Edge:
-    return Edge(canonicalize_name(dep["name"]), dep.get("marker"), tuple(dep.get("extra", ())))
+def _edge(dep: Node) -> Edge:
+    return Edge(
+        canonicalize_name(dep.text("name")), dep.opt_text("marker"), tuple(dep.texts("extra"))
+    )
 
 
-def _indexes_with_use(tool: Mapping[str, Any], installed: list[dict[str, Any]]) -> list[Index]:
+def _indexes_with_use(tool: Node, installed: list[Node]) -> list[Index]:
     """The declared indexes, each marked with whether an installed package comes from it (the
     lock records every package's registry)."""
-    registries = {str(p.get("source", {}).get("registry", "")).rstrip("/") for p in installed} - {
-        ""
-    }
+    registries = {p.table("source").text_or("registry", "").rstrip("/") for p in installed} - {""}
     return [
         Index(
-            name=str(ix.get("name", "")),
-            url=str(ix.get("url", "")),
+            name=ix.text_or("name", ""),
+            url=ix.text_or("url", ""),
             source="pyproject.toml",
-            used=str(ix.get("url", "")).rstrip("/") in registries,
+            used=ix.text_or("url", "").rstrip("/") in registries,
         )
-        for ix in tool.get("index", [])
+        for ix in tool.tables("index")
     ]
 
 
-def _is_project(pkg: dict[str, Any]) -> bool:
-    src = pkg.get("source", {})
-    return "editable" in src or "virtual" in src
+def _is_project(pkg: Node) -> bool:
+    src = pkg.table("source")
+    return src.has("editable") or src.has("virtual")
 
 
-def _package(p: dict[str, Any], marker: str | None) -> LockedPackage:
-    resolution = p.get("resolution-markers")
+def _package(p: Node, marker: str | None) -> LockedPackage:
+    resolution = p.texts("resolution-markers")
     if resolution:
         res = " or ".join(f"({m})" for m in resolution)
         marker = res if marker is None else f"({marker}) and ({res})"
-    src = p.get("source", {})
+    src = p.table("source")
     kind = Source.REGISTRY
-    if "git" in src:
+    if src.has("git"):
         kind = Source.VCS
-    elif "url" in src:
+    elif src.has("url"):
         kind = Source.URL
-    elif "path" in src or "directory" in src:
+    elif src.has("path") or src.has("directory"):
         kind = Source.PATH
-    path = src.get("directory") or src.get("path")
-    files = [*p.get("wheels", []), *([p["sdist"]] if "sdist" in p else [])]
+    path = src.opt_text("directory") or src.opt_text("path")
+    files = [*p.tables("wheels"), *([p.table("sdist")] if p.has("sdist") else [])]
     names = tuple(
-        str(f.get("url") or f.get("path") or f.get("filename", "")).rsplit("/", 1)[-1]
+        (f.opt_text("url") or f.opt_text("path") or f.text_or("filename", "")).rsplit("/", 1)[-1]
         for f in files
     )
     return LockedPackage(
-        name=canonicalize_name(p["name"]),
-        version=p.get("version"),
+        name=canonicalize_name(p.text("name")),
+        version=p.opt_text("version"),
         marker=marker,
-        hashes=tuple(f["hash"] for f in files if "hash" in f),
+        hashes=tuple(f.text("hash") for f in files if f.has("hash")),
         files=names,
         source=kind,
-        path=str(path) if kind is Source.PATH and path is not None else None,
+        path=path if kind is Source.PATH else None,
     )
 
 
@@ -94,60 +100,61 @@ def read(
     root: Path, pyproj: PyProject, *, allow_unlocked: bool, extras: tuple[str, ...] = ()
 ) -> ManagerRead:
     lock_path = root / LOCK
-    tool = pyproj.tool("uv") or {}
+    tool = pyproj.doc.table("tool").table("uv")
     if not fs.is_file(lock_path):
         raise UserError(
             "pyproject.toml",
             "is a uv project without uv.lock.",
-            field="[tool.uv]" if tool else None,
+            field="[tool.uv]" if tool.as_table() else None,
             fix=f"Run `{LOCK_COMMAND}` and commit uv.lock.",
         )
-    lock = read_toml(lock_path, root)
-    if int(lock.get("version", 1)) != 1:
+    lock = Node(read_toml(lock_path, root), LOCK, fix=f"Regenerate it with `{LOCK_COMMAND}`.")
+    version = lock.int_or("version", 1)
+    if version != 1:
         raise UserError(
             LOCK,
-            f"has version {lock.get('version')}, which this pydocker-gen does not read.",
+            f"has version {version}, which this pydocker-gen does not read.",
             field="version",
             fix="Upgrade pydocker-gen.",
         )
-    packages_data: list[dict[str, Any]] = lock.get("package", [])
+    packages_data = lock.tables("package")
     name = (
-        canonicalize_name(pyproj.data.get("project", {}).get("name", ""))
+        canonicalize_name(pyproj.doc.table("project").text_or("name", ""))
         if pyproj.has_project
         else ""
     )
     roots = [p for p in packages_data if _is_project(p)]
-    root_pkg = next((p for p in roots if canonicalize_name(p["name"]) == name), None)
+    root_pkg = next((p for p in roots if canonicalize_name(p.text("name")) == name), None)
     _check_fresh(root, pyproj, lock, packages_data)
-    members = {canonicalize_name(p["name"]) for p in roots}
+    members = {canonicalize_name(p.text("name")) for p in roots}
     edges: dict[str, list[Edge]] = {}
     extra_edges: dict[tuple[str, str], list[Edge]] = {}
     for p in packages_data:
-        n = canonicalize_name(p["name"])
-        edges.setdefault(n, []).extend(_edge(d) for d in p.get("dependencies", []))
-        for extra, deps in p.get("optional-dependencies", {}).items():
-            extra_edges.setdefault((n, extra), []).extend(_edge(d) for d in deps)
+        n = canonicalize_name(p.text("name"))
+        edges.setdefault(n, []).extend(_edge(d) for d in p.nodes("dependencies"))
+        for extra, deps in p.table("optional-dependencies").items():
+            extra_edges.setdefault((n, extra), []).extend(_edge(d) for d in deps.as_nodes())
     start = (
         [Edge(name, None, extras)]
         if root_pkg is not None
-        else [Edge(canonicalize_name(p["name"])) for p in roots]
+        else [Edge(canonicalize_name(p.text("name"))) for p in roots]
     )
     selected = reach(start, edges, extra_edges)
     packages = [
         _package(p, selected[n])
         for p in packages_data
-        if (n := canonicalize_name(p["name"])) in selected and n not in members
+        if (n := canonicalize_name(p.text("name"))) in selected and n not in members
     ]
-    package_flag = tool.get("package")
-    install_project = bool(package_flag) if package_flag is not None else pyproj.has_build_system
-    for ix in tool.get("index", []):
-        check_url_credentials(str(ix.get("url", "")), "pyproject.toml")
-    installed = [p for p in packages_data if canonicalize_name(p["name"]) in selected]
+    package_flag = tool.opt_flag("package")
+    install_project = package_flag if package_flag is not None else pyproj.has_build_system
+    for ix in tool.tables("index"):
+        check_url_credentials(ix.text_or("url", ""), "pyproject.toml")
+    installed = [p for p in packages_data if canonicalize_name(p.text("name")) in selected]
     indexes = _indexes_with_use(tool, installed)
     ranges = []
-    if "requires-python" in lock:
-        ranges.append(parse_range(lock["requires-python"], "uv.lock: requires-python"))
-    workspace = tool.get("workspace", {}).get("members", [])
+    if lock.has("requires-python"):
+        ranges.append(parse_range(lock.text("requires-python"), "uv.lock: requires-python"))
+    workspace = tool.table("workspace").texts("members")
     others = members - {name}  # workspace members and editable local folders
     inputs, scripts = _member_inputs(root, roots, others)
     local = bool(others) or any(p.source is Source.PATH for p in packages)
@@ -170,7 +177,7 @@ def read(
 
 
 def _member_inputs(
-    root: Path, roots: list[dict[str, Any]], members: Set[str]
+    root: Path, roots: list[Node], members: Set[str]
 ) -> tuple[list[str], dict[str, str]]:
     """The files `uv sync --locked` reads before the code is copied, and members' scripts.
 
@@ -181,10 +188,11 @@ def _member_inputs(
     inputs = ["pyproject.toml", LOCK]
     scripts: dict[str, str] = {}
     for p in roots:
-        member = canonicalize_name(p["name"])
-        path = p["source"].get("editable") or p["source"].get("virtual")
+        member = canonicalize_name(p.text("name"))
+        src = p.table("source")
+        path = src.opt_text("editable") or src.opt_text("virtual")
         if member in members and path and path != ".":
-            inside(root, str(path), LOCK, f"package {member}: source")
+            inside(root, path, LOCK, f"package {member}: source")
             inputs.append(f"{path}/pyproject.toml")
             scripts.update(_member_scripts(root, path))
     return inputs, scripts
@@ -199,8 +207,8 @@ def _member_scripts(root: Path, path: str) -> dict[str, str]:
             "is a workspace member in uv.lock but missing.",
             fix="Run `uv lock` again.",
         )
-    scripts = read_toml(member, root).get("project", {}).get("scripts", {})
-    return {str(k): str(v) for k, v in scripts.items()} if isinstance(scripts, dict) else {}
+    scripts = _document(root, path).table("project").table("scripts")
+    return {name: target.as_str() for name, target in scripts.items()}
 
 
 # --- Freshness: what `uv lock --check` compares, read without resolving -------------------------
@@ -269,7 +277,7 @@ class _Lowering:
 
     root: Path
     base: str  # folder of the pyproject.toml, relative to the workspace root
-    sources: Mapping[str, tuple[Any, str]]  # name -> ([tool.uv.sources] entry, its folder)
+    sources: Mapping[str, tuple[Node, str]]  # name -> ([tool.uv.sources] entry, its folder)
     indexes: Mapping[str, str]  # [[tool.uv.index]] name -> url
     members: Mapping[str, tuple[str, str]]  # local package -> (source kind, path) as locked
 
@@ -294,6 +302,11 @@ class _Stale(NamedTuple):
 def _manifest(folder: str) -> str:
     """The pyproject.toml of a folder relative to the workspace root, as messages name it."""
     return "pyproject.toml" if folder in ("", ".") else f"{folder}/pyproject.toml"
+
+
+def _document(root: Path, folder: str) -> Node:
+    """The pyproject.toml of a folder relative to the workspace root, for typed reading."""
+    return Node(read_toml(root / folder / "pyproject.toml", root), _manifest(folder))
 
 
 def _versus(what: str, mine: object, theirs: object, manifest: str = "pyproject.toml") -> str:
@@ -385,7 +398,7 @@ def _truth(cond: _Cond, envs: list[dict[str, str]]) -> tuple[bool | None, ...]:
     for env in envs:
         try:
             out.append(cond.holds(env))
-        except Exception:  # packaging raises several kinds on values it cannot compare
+        except (UndefinedComparison, UndefinedEnvironmentName):  # values it cannot compare
             out.append(None)
     return tuple(out)
 
@@ -464,23 +477,25 @@ def _rel(root: Path, base: str, path: str) -> str:
     return posixpath.normpath(posixpath.join(base, text))
 
 
-def _git(url: str, params: Iterable[tuple[str, str]]) -> tuple[Any, ...]:
-    parts = urlsplit(url.removeprefix("git+"))
+def _git(url: str, params: Iterable[tuple[str, str]], where: Node) -> tuple[Any, ...]:
+    parts = split_url(url.removeprefix("git+"), where.file, where.path)
     host = parts.netloc.rpartition("@")[2]  # uv drops credentials
     query = {(k, v) for k, v in parse_qsl(parts.query) if k != "lfs" or v == "true"}
     return ("git", f"{parts.scheme}://{host}{parts.path}", frozenset(query | set(params)))
 
 
-def _direct(url: str, low: _Lowering) -> tuple[Any, ...]:
+def _direct(url: str, low: _Lowering, where: Node) -> tuple[Any, ...]:
     """The source of a PEP 508 ``name @ url`` requirement."""
     if url.startswith("git+"):
-        parts = urlsplit(url.removeprefix("git+"))
+        parts = split_url(url.removeprefix("git+"), where.file, where.path)
         path, at, ref = parts.path.rpartition("@")
         frag = dict(parse_qsl(parts.fragment))
         params = {("rev", ref)} if at else set()
         params |= {("subdirectory", frag["subdirectory"])} if "subdirectory" in frag else set()
         return _git(
-            urlunsplit((parts.scheme, parts.netloc, path if at else parts.path, "", "")), params
+            urlunsplit((parts.scheme, parts.netloc, path if at else parts.path, "", "")),
+            params,
+            where,
         )
     if url.startswith("file:"):
         path = _rel(low.root, low.base, url.removeprefix("file:").removeprefix("//"))
@@ -490,67 +505,66 @@ def _direct(url: str, low: _Lowering) -> tuple[Any, ...]:
 
 
 def _from_source(
-    item: Mapping[str, Any], name: str, spec: SpecifierSet, folder: str, low: _Lowering
+    item: Node, name: str, spec: SpecifierSet, folder: str, low: _Lowering
 ) -> tuple[Any, ...]:
     """The source uv records for a requirement with a [tool.uv.sources] entry."""
-    if item.get("workspace") is True:
+    if item.opt_flag("workspace") is True:
         kind, path = low.members.get(name, ("any", ""))
         return (
             _ANY
             if kind == "any"
             else (
                 ("directory", path)
-                if item.get("editable") is False and kind == "editable"
+                if item.opt_flag("editable") is False and kind == "editable"
                 else (kind, path)
             )
         )
-    if "path" in item:
-        path = _rel(low.root, folder, str(item["path"]))
-        if item.get("editable") is True:
+    if item.has("path"):
+        path = _rel(low.root, folder, item.text("path"))
+        if item.opt_flag("editable") is True:
             return ("editable", path)
-        if item.get("package") is False:
+        if item.opt_flag("package") is False:
             return ("virtual", path)
         return ("path" if path.endswith(_ARCHIVES) else "directory", path)
-    if "git" in item:
-        params = {(k, str(item[k])) for k in (*_GIT_REFS, "subdirectory") if k in item}
-        params |= {("lfs", "true")} if item.get("lfs") is True else set()
-        return _git(str(item["git"]), params)
-    if "url" in item:
-        return ("url", str(item["url"]).partition("#")[0], item.get("subdirectory"))
+    if item.has("git"):
+        params = {(k, item.text(k)) for k in (*_GIT_REFS, "subdirectory") if item.has(k)}
+        params |= {("lfs", "true")} if item.opt_flag("lfs") is True else set()
+        return _git(item.text("git"), params, item.node("git"))
+    if item.has("url"):
+        return ("url", item.text("url").partition("#")[0], item.opt_text("subdirectory"))
     if (
-        "index" in item
-        and str(item["index"]) in low.indexes
-        and not {"extra", "group"} & item.keys()
+        item.has("index")
+        and item.text("index") in low.indexes
+        and not (item.has("extra") or item.has("group"))
     ):
-        return ("registry", spec, low.indexes[str(item["index"])].rstrip("/"))
+        return ("registry", spec, low.indexes[item.text("index")].rstrip("/"))
+    if not any(item.has(k) for k in ("workspace", "index")):
+        raise item.error("names no source (path, git, url, index or workspace).")
     return _ANY  # an index source for one extra or group also records a conflict: not predicted
 
 
 def _lower(
-    text: str, where: str, low: _Lowering, *, extra: str | None = None, group: str | None = None
+    written: Node, low: _Lowering, *, extra: str | None = None, group: str | None = None
 ) -> list[_Req]:
     """One pyproject.toml requirement as uv records it: sources applied, markers attached."""
-    try:
-        req = Requirement(text)
-    except InvalidRequirement as exc:
-        raise UserError(
-            _manifest(low.base), f"{text!r} is not a valid requirement ({exc}).", field=where
-        ) from None
+    req = written.as_parsed(Requirement, "requirement")
     name = canonicalize_name(req.name)
     extras = frozenset(canonicalize_name(e) for e in req.extras)
     markers = ((req.marker,) if req.marker else ()) + (
         (Marker(f"extra == '{extra}'"),) if extra else ()
     )
     registry = ("registry", req.specifier, None)
+    text = written.as_str()
     text = f"{text} (extra {extra})" if extra else text
     if req.url:
-        return [_Req(name, extras, _direct(req.url, low), _Cond(markers), text)]
+        return [_Req(name, extras, _direct(req.url, low, written), _Cond(markers), text)]
     raw, folder = low.sources.get(name, (None, ""))
+    entries = [] if raw is None else [raw] if isinstance(raw.value, dict) else raw.as_nodes()
     items = [
         i
-        for i in (raw if isinstance(raw, list) else [raw] if isinstance(raw, dict) else [])
-        if canonicalize_name(str(i.get("extra", extra or ""))) == canonicalize_name(extra or "")
-        and canonicalize_name(str(i.get("group", group or ""))) == canonicalize_name(group or "")
+        for i in entries
+        if canonicalize_name(i.text_or("extra", extra or "")) == canonicalize_name(extra or "")
+        and canonicalize_name(i.text_or("group", group or "")) == canonicalize_name(group or "")
     ]
     if not items:
         return [_Req(name, extras, registry, _Cond(markers), text)]
@@ -559,16 +573,18 @@ def _lower(
     for item in items:
         source = _from_source(item, name, req.specifier, folder, low)
         shown = f"{text} (from [tool.uv.sources]: {_show_source(source)})"
-        own = (Marker(str(item["marker"])),) if "marker" in item else ()
+        own = (item.node("marker").as_parsed(Marker, "marker"),) if item.has("marker") else ()
         out.append(_Req(name, extras, source, _Cond(markers + own), shown))
         covered.extend(own)
-    if all("marker" in item for item in items):  # the rest of the space keeps the index
+    if all(item.has("marker") for item in items):  # the rest of the space keeps the index
         out.append(_Req(name, extras, registry, _Cond(markers, tuple(covered)), text))
     return out
 
 
 def _show_source(source: tuple[Any, ...]) -> str:
     kind = source[0]
+    if source == _ANY:
+        return "a source compared by name only"
     if kind == "registry":
         return f"index {source[2]}" if source[2] else "the default index"
     if kind == "git":
@@ -576,24 +592,24 @@ def _show_source(source: tuple[Any, ...]) -> str:
     return f"{kind} {source[1]}"
 
 
-def _recorded(entry: Mapping[str, Any]) -> _Req:
+def _recorded(entry: Node) -> _Req:
     """One requirement of uv.lock's [package.metadata]."""
-    name = canonicalize_name(str(entry["name"]))
-    extras = frozenset(canonicalize_name(str(e)) for e in entry.get("extras", ()))
-    marker = (Marker(str(entry["marker"])),) if "marker" in entry else ()
+    name = canonicalize_name(entry.text("name"))
+    extras = frozenset(canonicalize_name(e) for e in entry.texts("extras"))
+    marker = (entry.node("marker").as_parsed(Marker, "marker"),) if entry.has("marker") else ()
     source: tuple[Any, ...]
-    if "git" in entry:
-        source = _git(str(entry["git"]).partition("#")[0], ())
-    elif "url" in entry:
-        source = ("url", str(entry["url"]).partition("#")[0], entry.get("subdirectory"))
-    elif kinds := [k for k in ("path", "directory", "editable", "virtual") if k in entry]:
-        source = (kinds[0], posixpath.normpath(str(entry[kinds[0]])))
+    if entry.has("git"):
+        source = _git(entry.text("git").partition("#")[0], (), entry.node("git"))
+    elif entry.has("url"):
+        source = ("url", entry.text("url").partition("#")[0], entry.opt_text("subdirectory"))
+    elif kinds := [k for k in ("path", "directory", "editable", "virtual") if entry.has(k)]:
+        source = (kinds[0], posixpath.normpath(entry.text(kinds[0])))
     else:
-        index = entry.get("index")
+        index = entry.opt_text("index")
         source = (
             "registry",
-            SpecifierSet(str(entry.get("specifier", ""))),
-            str(index).rstrip("/") if index else None,
+            entry.node("specifier", "").as_parsed(SpecifierSet, "version specifier"),
+            index.rstrip("/") if index else None,
         )
     text = f"{name}{'[' + ','.join(sorted(extras)) + ']' if extras else ''}"
     if source[0] == "registry":
@@ -608,65 +624,80 @@ def _recorded(entry: Mapping[str, Any]) -> _Req:
 # Metadata of the local packages, declared and locked.
 
 
-def _groups(data: Mapping[str, Any], low: _Lowering) -> dict[str, tuple[_Req, ...]]:
+def _groups(data: Node, low: _Lowering) -> dict[str, tuple[_Req, ...]]:
     """PEP 735 [dependency-groups] (includes expanded) and legacy [tool.uv] dev-dependencies."""
-    table = data.get("dependency-groups", {})
-    legacy = (data.get("tool", {}).get("uv") or {}).get("dev-dependencies")
+    table = data.table("dependency-groups")
+    for group, _ in table.items():  # typed and parsed first, so that an error names its key
+        for item in table.nodes(group):
+            if isinstance(item.value, dict):
+                item.text("include-group")
+            else:
+                item.as_parsed(Requirement, "requirement")
     try:
-        resolved: dict[str, list[str]] = {
-            canonicalize_name(g): list(resolve_dependency_groups(table, g)) for g in table
-        }
-    except (ValueError, TypeError, LookupError) as exc:
-        raise UserError(
-            _manifest(low.base), f"is not valid ({exc}).", field="dependency-groups"
-        ) from None
-    if isinstance(legacy, list):  # uv records them as the group dev
-        resolved["dev"] = [*resolved.get("dev", []), *map(str, legacy)]
-    return {
-        g: tuple(r for t in reqs for r in _lower(t, f"dependency-groups.{g}", low, group=g))
+        resolved = {g: resolve_dependency_groups(table.value, g) for g, _ in table.items()}
+    except (ValueError, LookupError, ExceptionGroup) as exc:  # cycles, unknown includes
+        errors = exc.exceptions if isinstance(exc, ExceptionGroup) else (exc,)
+        raise table.error(f"is not valid ({'; '.join(map(str, errors))}).") from None
+    groups: dict[str, list[Node]] = {
+        canonicalize_name(g): [Node(r, data.file, f"{table.path}.{g}") for r in reqs]
         for g, reqs in resolved.items()
+    }
+    uv = data.table("tool").table("uv")
+    if uv.has("dev-dependencies"):  # uv records them as the group dev
+        groups["dev"] = [*groups.get("dev", []), *uv.nodes("dev-dependencies")]
+    return {
+        g: tuple(r for t in reqs for r in _lower(t, low, group=g)) for g, reqs in groups.items()
     }
 
 
-def _declared(data: Mapping[str, Any], low: _Lowering) -> _Metadata | None:
+def _declared(data: Node, low: _Lowering) -> _Metadata | None:
     """A local package's metadata from its pyproject.toml; None when only a build can tell.
 
     uv builds a package whose dependencies are dynamic (or that has no [project]) to compare its
     metadata; that cannot be done here, so such a package is not compared (the build's
     `uv sync --locked` still is).
     """
-    project = data.get("project")
-    if not isinstance(project, dict):
+    if not data.has("project"):
         return None
-    dynamic = set(project.get("dynamic", []))
+    project = data.table("project")
+    dynamic = set(project.texts("dynamic"))
     if {"dependencies", "optional-dependencies"} & dynamic:
         return None
-    deps = [
-        r for t in project.get("dependencies", []) for r in _lower(t, "project.dependencies", low)
-    ]
-    optional = project.get("optional-dependencies", {})
-    for extra, reqs in optional.items():
-        name = canonicalize_name(extra)
-        field = f"project.optional-dependencies.{extra}"
-        deps += [r for t in reqs for r in _lower(t, field, low, extra=name)]
-    version = None if "version" in dynamic else project.get("version")
+    deps = [r for t in project.nodes("dependencies") for r in _lower(t, low)]
+    optional = project.table("optional-dependencies")
+    for extra, _ in optional.items():
+        name = _extra_name(extra, optional)
+        deps += [r for t in optional.nodes(extra) for r in _lower(t, low, extra=name)]
+    version = None if "version" in dynamic else project.opt_text("version")
     return _Metadata(
-        version=str(version) if version is not None else None,
-        provides_extras=frozenset(canonicalize_name(e) for e in optional),
+        version=version,
+        provides_extras=frozenset(canonicalize_name(e) for e, _ in optional.items()),
         requires_dist=tuple(deps),
         groups=_groups(data, low),
     )
 
 
-def _locked(pkg: Mapping[str, Any]) -> _Metadata:
+def _extra_name(extra: str, table: Node) -> str:
+    """An extra's normalised name; one PEP 685 does not allow cannot be compared (uv refuses
+    it too)."""
+    try:
+        return canonicalize_name(extra, validate=True)
+    except InvalidName:
+        raise table.error(f"{extra!r} is not a valid extra name.", extra) from None
+
+
+def _locked(pkg: Node) -> _Metadata:
     """A local package's metadata as uv.lock records it (tables left out when empty)."""
-    meta = pkg.get("metadata", {})
-    groups = meta.get("requires-dev", meta.get("dependency-groups", {}))
+    meta = pkg.table("metadata")
+    groups = meta.table("requires-dev" if meta.has("requires-dev") else "dependency-groups")
     return _Metadata(
-        version=str(pkg["version"]) if "version" in pkg else None,
-        provides_extras=frozenset(canonicalize_name(e) for e in meta.get("provides-extras", ())),
-        requires_dist=tuple(_recorded(e) for e in meta.get("requires-dist", ())),
-        groups={canonicalize_name(g): tuple(map(_recorded, reqs)) for g, reqs in groups.items()},
+        version=pkg.opt_text("version"),
+        provides_extras=frozenset(canonicalize_name(e) for e in meta.texts("provides-extras")),
+        requires_dist=tuple(_recorded(e) for e in meta.nodes("requires-dist")),
+        groups={
+            canonicalize_name(g): tuple(map(_recorded, reqs.as_nodes()))
+            for g, reqs in groups.items()
+        },
     )
 
 
@@ -751,20 +782,19 @@ def _glob(root: Path, pattern: str) -> set[Path]:
     return found
 
 
-def _workspace_members(root: Path, tool: Mapping[str, Any]) -> dict[str, str]:
+def _workspace_members(root: Path, tool: Node) -> dict[str, str]:
     """Member name -> folder, from [tool.uv.workspace] members and exclude globs."""
-    ws = tool.get("workspace")
-    if not isinstance(ws, dict):
-        return {}
-    excluded = {p for pattern in ws.get("exclude", []) for p in _glob(root, str(pattern))}
+    ws = tool.table("workspace")
+    excluded = {p for pattern in ws.texts("exclude") for p in _glob(root, pattern)}
     out: dict[str, str] = {}
-    for pattern in ws.get("members", []):
-        for folder in sorted(_glob(root, str(pattern))):
+    for pattern in ws.texts("members"):
+        for folder in sorted(_glob(root, pattern)):
             if folder in excluded or not fs.is_file(folder / "pyproject.toml"):
                 continue
-            name = read_toml(folder / "pyproject.toml", root).get("project", {}).get("name")
+            rel = folder.relative_to(root).as_posix()
+            name = _document(root, rel).table("project").opt_text("name")
             if name:
-                out[canonicalize_name(str(name))] = folder.relative_to(root).as_posix()
+                out[canonicalize_name(name)] = rel
     return out
 
 
@@ -778,13 +808,17 @@ def _same_range(a: list[SpecifierSet], b: list[SpecifierSet]) -> bool:
     )
 
 
-def _check_requires_python(lock: Mapping[str, Any], declared: list[str]) -> _Stale | None:
+def _check_requires_python(lock: Node, declared: list[Node]) -> _Stale | None:
     """uv re-locks when the workspace's requires-python (all members' together) changes range."""
-    locked = lock.get("requires-python")
-    if not declared or locked is None:
+    if not declared or not lock.has("requires-python"):
         return None  # uv then takes the interpreter's version: not known here
-    if not _same_range([SpecifierSet(d) for d in declared], [SpecifierSet(str(locked))]):
-        return _Stale("requires-python", _versus("requires-python", " and ".join(declared), locked))
+    mine = [d.as_parsed(SpecifierSet, "version specifier") for d in declared]
+    theirs = lock.node("requires-python").as_parsed(SpecifierSet, "version specifier")
+    if not _same_range(mine, [theirs]):
+        shown = " and ".join(d.as_str() for d in declared)
+        return _Stale(
+            "requires-python", _versus("requires-python", shown, lock.text("requires-python"))
+        )
     return None
 
 
@@ -803,13 +837,13 @@ _MANIFEST = (
 )
 
 
-def _check_options(tool: Mapping[str, Any], lock: Mapping[str, Any]) -> _Stale | None:
-    options = lock.get("options", {})
+def _check_options(tool: Node, lock: Node) -> _Stale | None:
+    options = lock.table("options")
     for setting, key, default in _OPTIONS:
-        if str(tool.get(setting, default)) != str(options.get(key, default)):
-            mine, theirs = tool.get(setting, default), options.get(key, default)
+        mine, theirs = tool.text_or(setting, default), options.text_or(key, default)
+        if mine != theirs:
             return _Stale(f"options.{key}", _versus(f"[tool.uv] {setting}", mine, theirs))
-    if ("exclude-newer" in tool) != ("exclude-newer" in options):
+    if tool.has("exclude-newer") != options.has("exclude-newer"):
         return _Stale(
             "options.exclude-newer",
             "[tool.uv] exclude-newer: set in only one of pyproject.toml and uv.lock",
@@ -817,19 +851,19 @@ def _check_options(tool: Mapping[str, Any], lock: Mapping[str, Any]) -> _Stale |
     return None
 
 
-def _markers_list(values: Any) -> list[_Cond]:
-    items = [values] if isinstance(values, str) else list(values or [])
-    return [_Cond((Marker(str(m)),)) for m in items]
+def _markers_list(table: Node, key: str) -> list[_Cond]:
+    """A marker or an array of markers (absent: none)."""
+    value = table.node(key, None)
+    items = [value] if isinstance(value.value, str) else table.nodes(key) if value.value else []
+    return [_Cond((m.as_parsed(Marker, "marker"),)) for m in items]
 
 
-def _check_environments(
-    tool: Mapping[str, Any], lock: Mapping[str, Any], python: SpecifierSet | None
-) -> _Stale | None:
+def _check_environments(tool: Node, lock: Node, python: SpecifierSet | None) -> _Stale | None:
     for setting, key in (
         ("environments", "supported-markers"),
         ("required-environments", "required-markers"),
     ):
-        mine, theirs = _markers_list(tool.get(setting)), _markers_list(lock.get(key))
+        mine, theirs = _markers_list(tool, setting), _markers_list(lock, key)
         envs = _environments((m for c in (*mine, *theirs) for m in c.markers()), python)
         if len(mine) != len(theirs) or not all(
             _same(a, b, envs) for a, b in zip(mine, theirs, strict=True)
@@ -839,119 +873,112 @@ def _check_environments(
     return None
 
 
-def _conflict_sets(values: Any, project: str) -> set[frozenset[tuple[str, str, str]]]:
+def _conflict_sets(table: Node, project: str) -> set[frozenset[tuple[str, str, str]]]:
     out: set[frozenset[tuple[str, str, str]]] = set()
-    for group in values or []:
+    for group in table.nodes("conflicts"):
         items: set[tuple[str, str, str]] = set()
-        for item in group:
-            kind = "extra" if "extra" in item else "group" if "group" in item else "package"
+        for item in group.as_nodes():
+            kind = "extra" if item.has("extra") else "group" if item.has("group") else "package"
             items.add(
                 (
-                    canonicalize_name(str(item.get("package", project))),
+                    canonicalize_name(item.text_or("package", project)),
                     kind,
-                    canonicalize_name(str(item.get(kind, ""))),
+                    canonicalize_name(item.text_or(kind, "")),
                 )
             )
         out.add(frozenset(items))
     return out
 
 
-def _static_metadata(values: Any) -> set[tuple[Any, ...]]:
+def _static_metadata(table: Node) -> set[tuple[Any, ...]]:
     """[[tool.uv.dependency-metadata]] entries, comparable with the lock's copy of them."""
     return {
         (
-            canonicalize_name(str(e["name"])),
-            str(Version(str(e["version"]))) if "version" in e else None,
-            frozenset(str(Requirement(str(r))) for r in e.get("requires-dist", ())),
-            str(SpecifierSet(str(e["requires-python"]))) if "requires-python" in e else None,
-            frozenset(canonicalize_name(str(x)) for x in e.get("provides-extras", ())),
+            canonicalize_name(e.text("name")),
+            str(e.node("version").as_parsed(Version, "version")) if e.has("version") else None,
+            frozenset(
+                str(r.as_parsed(Requirement, "requirement")) for r in e.nodes("requires-dist")
+            ),
+            str(e.node("requires-python").as_parsed(SpecifierSet, "version specifier"))
+            if e.has("requires-python")
+            else None,
+            frozenset(canonicalize_name(x) for x in e.texts("provides-extras")),
         )
-        for e in values or ()
+        for e in table.tables("dependency-metadata")
     }
 
 
 def _check_manifest(
-    tool: Mapping[str, Any],
-    lock: Mapping[str, Any],
+    tool: Node,
+    lock: Node,
     low: _Lowering,
     members: Mapping[str, str],
     project: str,
     python: SpecifierSet | None,
 ) -> _Stale | None:
-    manifest = lock.get("manifest", {})
+    manifest = lock.table("manifest")
     expected = set(members) | ({project} if project else set()) if members else set()
-    locked = {canonicalize_name(str(m)) for m in manifest.get("members", [])}
+    locked = {canonicalize_name(m) for m in manifest.texts("members")}
     # A workspace of one package records no members.
     if (expected if len(expected) > 1 else set()) != (locked if len(locked) > 1 else set()):
         shown = ", ".join(sorted(expected)), ", ".join(sorted(locked))
         return _Stale("manifest.members", _versus("workspace members", *shown))
     plain = _Lowering(low.root, "", {}, low.indexes, low.members)
     for setting, key in _MANIFEST:
-        mine = [
-            r for t in tool.get(setting, []) for r in _lower(str(t), f"tool.uv.{setting}", plain)
-        ]
-        if diff := _diff(mine, map(_recorded, manifest.get(key, [])), python):
+        mine = [r for t in tool.nodes(setting) for r in _lower(t, plain)]
+        if diff := _diff(mine, map(_recorded, manifest.nodes(key)), python):
             return _Stale(f"manifest.{key}", f"[tool.uv] {setting}: {diff}")
-    excludes = {canonicalize_name(str(n)) for n in tool.get("exclude-dependencies", [])}
-    if excludes != {canonicalize_name(str(n)) for n in manifest.get("excludes", [])}:
+    excludes = {canonicalize_name(n) for n in tool.texts("exclude-dependencies")}
+    if excludes != {canonicalize_name(n) for n in manifest.texts("excludes")}:
         return _Stale("manifest.excludes", "[tool.uv] exclude-dependencies differ")
-    if _static_metadata(tool.get("dependency-metadata")) != _static_metadata(
-        manifest.get("dependency-metadata")
-    ):
+    if _static_metadata(tool) != _static_metadata(manifest):
         return _Stale("manifest.dependency-metadata", "[tool.uv] dependency-metadata differs")
-    if _conflict_sets(tool.get("conflicts"), project) != _conflict_sets(
-        lock.get("conflicts"), project
-    ):
+    if _conflict_sets(tool, project) != _conflict_sets(lock, project):
         return _Stale("conflicts", "[tool.uv] conflicts differ")
     return None
 
 
-def _local_packages(packages: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+def _local_packages(packages: list[Node]) -> dict[str, tuple[str, str]]:
     """Packages uv reads from a folder (the project, members, path sources): kind and path."""
     out: dict[str, tuple[str, str]] = {}
     for p in packages:
-        src = p.get("source", {})
+        src = p.table("source")
         for kind in ("virtual", "editable", "directory"):
-            if kind in src:
-                out[canonicalize_name(str(p["name"]))] = (kind, posixpath.normpath(str(src[kind])))
+            if src.has(kind):
+                out[canonicalize_name(p.text("name"))] = (kind, posixpath.normpath(src.text(kind)))
     return out
 
 
-def _sources(tool: Mapping[str, Any], folder: str) -> dict[str, tuple[Any, str]]:
-    table = tool.get("sources", {})
-    return (
-        {canonicalize_name(str(k)): (v, folder) for k, v in table.items()}
-        if isinstance(table, dict)
-        else {}
-    )
+def _sources(tool: Node, folder: str) -> dict[str, tuple[Node, str]]:
+    return {canonicalize_name(k): (v, folder) for k, v in tool.table("sources").items()}
 
 
-def _indexes(tool: Mapping[str, Any]) -> dict[str, str]:
+def _indexes(tool: Node) -> dict[str, str]:
     return {
-        str(ix["name"]): str(ix["url"])
-        for ix in tool.get("index", [])
-        if "name" in ix and "url" in ix
+        ix.text("name"): ix.text("url")
+        for ix in tool.tables("index")
+        if ix.has("name") and ix.has("url")
     }
 
 
-def _staleness(
-    root: Path, pyproj: PyProject, lock: Mapping[str, Any], packages: list[dict[str, Any]]
-) -> _Stale | None:
+def _staleness(root: Path, pyproj: PyProject, lock: Node, packages: list[Node]) -> _Stale | None:
     """The first thing `uv lock --check` would find changed, or None when the lock is fresh."""
-    revision = (int(lock.get("version", 1)), int(lock.get("revision", 0)))
-    tool = pyproj.tool("uv") or {}
-    python = SpecifierSet(str(lock["requires-python"])) if "requires-python" in lock else None
+    revision = (lock.int_or("version", 1), lock.int_or("revision", 0))
+    tool = pyproj.doc.table("tool").table("uv")
+    python = (
+        lock.node("requires-python").as_parsed(SpecifierSet, "version specifier")
+        if lock.has("requires-python")
+        else None
+    )
     local = _local_packages(packages)
     members = _workspace_members(root, tool)
-    project = canonicalize_name(str(pyproj.data.get("project", {}).get("name", "")))
+    project = canonicalize_name(pyproj.doc.table("project").text_or("name", ""))
     low = _Lowering(root, "", _sources(tool, ""), _indexes(tool), local)
-    member_data = {
-        name: read_toml(root / folder / "pyproject.toml", root) for name, folder in members.items()
-    }
+    member_docs = [_document(root, folder) for folder in members.values()]
     requires_python = [
-        str(d["project"]["requires-python"])
-        for d in (pyproj.data, *member_data.values())
-        if "requires-python" in d.get("project", {})
+        d.table("project").node("requires-python")
+        for d in (pyproj.doc, *member_docs)
+        if d.table("project").has("requires-python")
     ]
     if (
         problem := _check_requires_python(lock, requires_python)
@@ -962,24 +989,24 @@ def _staleness(
         return problem
     if pyproj.has_project and project not in local:
         return _Stale("package", f"no package {project}, the project of pyproject.toml")
-    if not pyproj.has_project and (groups := _groups(pyproj.data, low)):
+    if not pyproj.has_project and (groups := _groups(pyproj.doc, low)):
         # A workspace root without [project]: its groups are the manifest's.
-        locked = lock.get("manifest", {}).get("dependency-groups", {})
+        locked = lock.table("manifest").table("dependency-groups")
         recorded: dict[str, tuple[_Req, ...]] = {
-            canonicalize_name(g): tuple(map(_recorded, r)) for g, r in locked.items()
+            canonicalize_name(g): tuple(map(_recorded, r.as_nodes())) for g, r in locked.items()
         }
         if diff := _compare_groups("manifest.dependency-groups", groups, recorded, (1, 0), python):
             return diff
-    by_name: dict[str, dict[str, Any]] = {canonicalize_name(str(p["name"])): p for p in packages}
+    by_name: dict[str, Node] = {canonicalize_name(p.text("name")): p for p in packages}
     for name, (_, path) in sorted(local.items()):
         if path == ".." or path.startswith("../") or posixpath.isabs(path):
             continue  # outside the build context: refused as such after this check
         if name == project and path == ".":
-            data: Mapping[str, Any] = pyproj.data
+            data = pyproj.doc
             own = low
         elif fs.is_file(root / path / "pyproject.toml"):
-            data = read_toml(root / path / "pyproject.toml", root)
-            mine = data.get("tool", {}).get("uv") or {}
+            data = _document(root, path)
+            mine = data.table("tool").table("uv")
             # Workspace members inherit the root's sources; a path source is its own project.
             inherited = dict(low.sources) if name in members else {}
             own = _Lowering(
@@ -1001,27 +1028,9 @@ def _staleness(
     return None
 
 
-def _check_fresh(
-    root: Path,
-    pyproj: PyProject,
-    lock: Mapping[str, Any],
-    packages: list[dict[str, Any]],
-) -> None:
+def _check_fresh(root: Path, pyproj: PyProject, lock: Node, packages: list[Node]) -> None:
     """uv.lock must be what `uv lock` would write now: `uv sync --locked` refuses it otherwise."""
-    try:
-        problem = _staleness(root, pyproj, lock, packages)
-    except (InvalidMarker, InvalidRequirement, InvalidSpecifier, InvalidVersion) as exc:
-        raise UserError(
-            LOCK,
-            f"cannot be compared with pyproject.toml ({str(exc).splitlines()[0]}).",
-            fix="Check the markers and versions of pyproject.toml, then run `uv lock`.",
-        ) from None
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        raise UserError(
-            LOCK,
-            f"has a table or field of an unexpected shape ({type(exc).__name__}: {exc}).",
-            fix=f"Run `{LOCK_COMMAND}` to rewrite it.",
-        ) from None
+    problem = _staleness(root, pyproj, lock, packages)
     if problem:
         raise UserError(
             LOCK,
