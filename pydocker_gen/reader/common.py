@@ -36,10 +36,8 @@ class ManagerRead:
     complete_reason: str = "the lock lists every package"
 
 
-# CPython minors an image may be built for (wider than the planner's list: narrowing it can
-# only keep more packages), on the platforms images run on.
-TARGET_PYTHONS = tuple(f"3.{m}" for m in range(8, 15))
-TARGET_MACHINES = ("x86_64", "aarch64")
+TARGET_PYTHONS = markers.TARGET_PYTHONS
+TARGET_MACHINES = markers.TARGET_MACHINES
 
 
 def excluded_everywhere(pkg: LockedPackage, pythons: tuple[str, ...] = TARGET_PYTHONS) -> bool:

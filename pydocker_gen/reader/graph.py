@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
+from pydocker_gen import markers
+
 
 class Edge(NamedTuple):
     name: str  # normalized
@@ -17,37 +19,30 @@ class Edge(NamedTuple):
     extras: tuple[str, ...] = ()
 
 
-def _and(a: str | None, b: str | None) -> str | None:
-    if a is None:
-        return b
-    if b is None:
-        return a
-    return f"({a}) and ({b})"
-
-
 def reach(
     roots: Iterable[Edge],
     edges_of: Mapping[str, Iterable[Edge]],
     extra_edges_of: Mapping[tuple[str, str], Iterable[Edge]] | None = None,
 ) -> dict[str, str | None]:
-    """Map each reachable package to the marker under which it is installed."""
-    markers: dict[str, set[str | None]] = {}
-    stack = [(e, e.marker) for e in roots]
+    """Map each reachable package to the marker under which it is installed.
+
+    Paths are followed as sets of image targets (markers.targets), so a lock's markers for
+    other systems drop out and the walk stays linear in the lock's size."""
+    active: dict[tuple[str, tuple[str, ...]], frozenset[markers.Target]] = {}
+    stack = [(e, markers.targets(e.marker)) for e in roots]
     while stack:
-        edge, marker = stack.pop()
-        seen = markers.setdefault(edge.name, set())
-        if marker in seen or None in seen:
+        edge, selected = stack.pop()
+        key = (edge.name, edge.extras)
+        new = selected - active.get(key, frozenset())
+        if not new:
             continue
-        seen.add(marker)
+        active[key] = active.get(key, frozenset()) | new
         nexts = list(edges_of.get(edge.name, ()))
         for extra in edge.extras:
             nexts += list((extra_edges_of or {}).get((edge.name, extra), ()))
         for child in nexts:
-            stack.append((child, _and(marker, child.marker)))
-    out: dict[str, str | None] = {}
-    for name, ms in markers.items():
-        if None in ms:
-            out[name] = None
-        else:
-            out[name] = " or ".join(f"({m})" for m in sorted(m for m in ms if m is not None))
-    return out
+            stack.append((child, new & markers.targets(child.marker)))
+    by_name: dict[str, frozenset[markers.Target]] = {}
+    for (name, _), selected in active.items():
+        by_name[name] = by_name.get(name, frozenset()) | selected
+    return {name: markers.marker_for(s) for name, s in by_name.items() if s}

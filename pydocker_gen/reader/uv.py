@@ -25,7 +25,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import InvalidName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pydocker_gen import fs
+from pydocker_gen import fs, markers
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
@@ -69,8 +69,8 @@ def _is_project(pkg: Node) -> bool:
 def _package(p: Node, marker: str | None) -> LockedPackage:
     resolution = p.texts("resolution-markers")
     if resolution:
-        res = " or ".join(f"({m})" for m in resolution)
-        marker = res if marker is None else f"({marker}) and ({res})"
+        # Where this version is installed: where it is reached, within the forks it is locked for.
+        marker = markers.marker_for(markers.targets(marker) & markers.any_targets(resolution))
     src = p.table("source")
     kind = Source.REGISTRY
     if src.has("git"):
