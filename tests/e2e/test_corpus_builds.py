@@ -9,15 +9,16 @@ The corpus keeps no application code, so the project's own install step (`pip in
 `uv sync` of the project) is left out of the rendered plan: what is built is exactly the
 lock's third-party packages, which is what the corpus can judge.
 
-A project whose plan picks a Python without a stand-in base (3.14) is built with
-`build_python` from corpus.toml, written as `pydocker-gen.toml` in the copy, where its
-requires-python allows it.
+A project whose plan picks a Python without a base image on this machine (the stand-ins stop
+at 3.13; CPython 3.14+ cannot be built here) is planned again with the newest Python that
+has one and that its range allows, written as `pydocker-gen.toml` in the copy; the test
+output says so ("NOTE: planned Python ... built on ...").
 
-Which projects: those with `build = true` in tests/fixtures/corpus/corpus.toml. All of them
-by default; PYDOCKER_GEN_CORPUS_SAMPLE=N builds N of them, starting at index
-(today's date as a proleptic ordinal) mod (number of projects) in name order and wrapping
-around, so consecutive days cover the whole list. Run all with
-`pytest -m slow tests/e2e/test_corpus_builds.py`.
+Which projects: those with `build = true` in tests/fixtures/corpus/corpus.toml.
+PYDOCKER_GEN_CORPUS_SAMPLE=N builds N of them (default 2, what `.ci/run` builds), starting
+at index (today's date as a proleptic ordinal) mod (number of projects) in name order and
+wrapping around, so consecutive days cover the whole list; PYDOCKER_GEN_CORPUS_SAMPLE=all
+builds every one: `PYDOCKER_GEN_CORPUS_SAMPLE=all pytest -m slow tests/e2e/test_corpus_builds.py`.
 """
 
 from __future__ import annotations
@@ -32,9 +33,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
 
 from pydocker_gen.planner import Options, plan
 from pydocker_gen.reader import inspect
+from pydocker_gen.reader.python_version import admits_minor
 from pydocker_gen.render import render
 from tests.support.builder import PYTHON_VERSIONS, Builder
 
@@ -62,10 +65,15 @@ print(json.dumps(found))
 """
 
 
+DEFAULT_SAMPLE = "2"
+
+
 def sample(names: list[str], size: str | None, today: datetime.date) -> list[str]:
-    """All names, or `size` of them from a start that moves by one each day."""
-    if not size:
+    """All names ("all"), or `size` of them from a start that moves by one each day."""
+    if size == "all":
         return names
+    if not size:
+        size = DEFAULT_SAMPLE
     count = min(int(size), len(names))
     start = today.toordinal() % len(names)
     return [names[(start + i) % len(names)] for i in range(count)]
@@ -77,7 +85,8 @@ def test_sample_rotates_daily() -> None:
     first = sample(names, "3", day)
     assert len(first) == 3 and len(set(first)) == 3
     assert sample(names, "3", day + datetime.timedelta(days=1))[0] != first[0]
-    assert sample(names, None, day) == names
+    assert sample(names, "all", day) == names
+    assert sample(names, None, day) == sample(names, DEFAULT_SAMPLE, day)
     assert sample(names, "9", day) == sample(names, "4", day)
 
 
@@ -89,10 +98,16 @@ def _context(name: str, tmp_path: Path) -> tuple[Path, str]:
     rec = PROJECTS[name]
     shutil.copytree(CORPUS / name, tmp_path / name)
     ctx = tmp_path / name / rec["root"]
-    if "build_python" in rec:  # the project allows it; the stand-in bases stop at 3.13
-        (ctx / "pydocker-gen.toml").write_text(f'python = "{rec["build_python"]}"\n')
     the_plan = plan(inspect(ctx), Options(profile="portable"))
-    assert the_plan.python in PYTHON_VERSIONS, f"no stand-in base for Python {the_plan.python}"
+    if the_plan.python not in PYTHON_VERSIONS:
+        facts = inspect(ctx)
+        spec = SpecifierSet(facts.python.range or "")
+        usable = [v for v in PYTHON_VERSIONS if admits_minor(spec, v)]
+        if facts.python.pin is not None or not usable:
+            pytest.skip(f"{name}: Python {the_plan.python} has no base image on this machine")
+        print(f"{name}: NOTE: planned Python {the_plan.python}; built on {usable[-1]}")
+        (ctx / "pydocker-gen.toml").write_text(f'python = "{usable[-1]}"\n')
+        the_plan = plan(inspect(ctx), Options(profile="portable"))
     deps_only = dataclasses.replace(
         the_plan, install=dataclasses.replace(the_plan.install, project=())
     )
