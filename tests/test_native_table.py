@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE_PATH = ROOT / "pydocker_gen" / "data" / "native.toml"
@@ -29,6 +30,7 @@ ROW_KEYS = {
     "wheels",
     "languages",
     "sdist",
+    "release",
     "build",
     "runtime",
     "source_runtime",
@@ -140,6 +142,10 @@ def test_row_schema(name: str) -> None:
     assert "\n" not in row["note"]
     assert isinstance(row["verified"], str)
     assert re.match(r"^\d{4}-\d{2}-\d{2}: \S", row["verified"])
+    # The wheel matrix describes this release; verify_native.py compares it with PyPI's latest.
+    assert isinstance(row["release"], str)
+    assert str(Version(row["release"])) == row["release"]
+    assert f"PyPI {row['release']}:" in row["verified"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -209,6 +209,10 @@ def test_sdist_verdicts(tmp_path: Path) -> None:
         "d-1.tar.gz": ({"setup.py": "setup(cffi_modules=['b.py:ffi'])\n"}, False),
         "e-1.tar.gz": ({"pyproject.toml": "", "rust/Cargo.toml": ""}, False),
         "f-1.tar.gz": ({"pyproject.toml": "", "docs/setup.py": "ext_modules"}, True),
+        # C files to parse, not to build (pycparser 2.19)
+        "h-1.tar.gz": ({"setup.py": "setup()\n", "examples/c_files/memmgr.c": ""}, True),
+        "i-1.tar.gz": ({"setup.py": "setup()\n", "tests/c_files/x.c": "", "x/y.c": ""}, False),
+        "j-1.tar.gz": ({"setup.py": "setup(ext_modules=m)\n", "tests/_t.c": ""}, False),
     }
     for name, (files, pure) in cases.items():
         archive = tmp_path / name

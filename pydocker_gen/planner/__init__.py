@@ -349,6 +349,9 @@ def _native(
             "their system libraries: the builder gets a C compiler only. Add what they need as "
             "packages.build / packages.runtime in the configuration.",
         )
+    guessed = native.guessed_compiles(needs)
+    if guessed is not None:
+        warnings = (*warnings, guessed)
     pure = tuple(sorted({n.name for _, n in needs if n.pure_build is not None}))
     built = Built(tuple(compiled), pure, build, runtime, toolchain)
     return Decision(built, tuple(reasons), warnings)

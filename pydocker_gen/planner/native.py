@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from pydocker_gen import markers
 from pydocker_gen.facts import LockedPackage, Source
 from pydocker_gen.planner.model import Reason
-from pydocker_gen.reader.online import file_name, is_sdist, is_wheel
+from pydocker_gen.reader.online import RECORD, file_name, is_sdist, is_wheel
 
 if TYPE_CHECKING:
     from packaging.tags import Tag
@@ -41,6 +41,7 @@ class Knowledge(NamedTuple):
     wheels: Mapping[str, tuple[str, ...]]
     languages: tuple[str, ...]
     sdist: str  # "pure", "optional" (native build that falls back to pure), "compiles", "none"
+    release: str | None  # the PyPI release ``wheels`` describes (the latest when verified)
     build: Mapping[str, tuple[str, ...]]
     runtime: Mapping[str, tuple[str, ...]]
     source_runtime: Mapping[str, tuple[str, ...]]
@@ -89,6 +90,7 @@ def table() -> Table:
             wheels={k: tuple(v) for k, v in row.get("wheels", {}).items()},
             languages=tuple(row.get("languages", ("c",))),
             sdist=str(row.get("sdist", "compiles")),
+            release=str(row["release"]) if "release" in row else None,
             build=_per_release(row.get("build")),
             runtime=_per_release(row.get("runtime")),
             source_runtime=_per_release(row.get("source_runtime")),
@@ -180,6 +182,7 @@ class Need(NamedTuple):
     build: tuple[str, ...]
     runtime: tuple[str, ...]
     unknown: bool  # compiles, and the table does not know its system packages
+    guessed: bool = False  # compiles on the table's wheel facts for another release
 
 
 # Build backends that only package Python files: a local folder built by one needs no
@@ -199,6 +202,7 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
     """Decide whether ``pkg`` compiles on ``t`` and what it needs at build and run time."""
     row = table().packages.get(pkg.name)
     fits = wheel_fits(pkg.files, t)
+    guessed = False
     where = f"CPython {t.python} on glibc {t.glibc[0]}.{t.glibc[1]}"
     if pkg.source is Source.VCS:
         from_source, why = True, "installed from a VCS checkout"
@@ -214,6 +218,9 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
         why = "a wheel fits"
         if from_source:
             why = f"no wheel for {where} on the index (knowledge table)"
+            guessed = bool(pkg.hashes) and not same_release(pkg.version, row.release)
+            if guessed:
+                why = _guess_why(pkg, row, where)
     else:
         from_source, why = False, "assumed to have a wheel (hash-only lock, not in the table)"
     pure = pure_sdist(pkg, row) if from_source and pkg.source is Source.REGISTRY else None
@@ -235,7 +242,56 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
     unknown = compiles and row is None and pkg.source is not Source.VCS
     pure_build = f"{why}; {pure}" if pure is not None else None
     return Need(
-        pkg.name, pkg.version, compiles, why, pure_build, languages, build, runtime, unknown
+        pkg.name,
+        pkg.version,
+        compiles,
+        why,
+        pure_build,
+        languages,
+        build,
+        runtime,
+        unknown,
+        guessed=compiles and guessed,
+    )
+
+
+def same_release(version: str | None, release: str | None) -> bool:
+    """Whether the locked version is the release the table's wheel facts describe."""
+    if version is None or release is None:
+        return False
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) == Version(release)
+    except InvalidVersion:
+        return False
+
+
+def _guess_why(pkg: LockedPackage, row: Knowledge, where: str) -> str:
+    """A hash-only lock names no files: the table's wheel facts are a guess for this version."""
+    of = (
+        f"{row.release}, its latest release when the table was verified"
+        if row.release
+        else ("its latest release when the table was verified")
+    )
+    locked = pkg.version or "the locked version"
+    return (
+        f"no wheel for {where} in {of} (knowledge table); the lock lists only hashes, so "
+        f"whether {locked} has one is a guess from another release (`plan --online` looks it up)"
+    )
+
+
+def guessed_compiles(needs: Iterable[tuple[str, Need]]) -> str | None:
+    """One warning naming the packages that compile on a guess, or None."""
+    names = sorted({need.name for _, need in needs if need.guessed})
+    if not names:
+        return None
+    return (
+        f"{', '.join(names)} are planned to compile from the knowledge table's wheel facts, "
+        "which describe their latest releases, not the locked versions: the lock lists hashes "
+        "but no file names. Run `pydocker-gen plan --online` once: it looks up the files "
+        f"behind the hashes and records them in {RECORD} (commit it), which later plans and "
+        "`check` use offline."
     )
 
 

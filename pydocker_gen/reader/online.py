@@ -72,6 +72,10 @@ BUILD_WORDS = re.compile(
     r"|build_ext|build[-_]script"
 )
 CONFIG_FILES = frozenset({"setup.py", "setup.cfg", "pyproject.toml"})
+# Folders whose sources are data, not part of the build: pycparser 2.19 ships C files to
+# parse in examples/ and tests/. A build that compiles them still names an extension in its
+# configuration, which is checked anyway.
+DATA_FOLDERS = frozenset({"examples", "example", "tests", "test", "testing", "docs", "doc"})
 CONFIG_LIMIT = 1 << 20  # a larger build configuration is read up to this many bytes
 
 
@@ -122,7 +126,7 @@ def sdist_verdict(archive: Path) -> SdistVerdict:
         for name, read in _members(archive.name, fs.read_bytes(archive)):
             parts = name.split("/")
             base = parts[-1]
-            if base.lower().endswith(COMPILED_SUFFIXES):
+            if base.lower().endswith(COMPILED_SUFFIXES) and not DATA_FOLDERS & set(parts[1:-1]):
                 return SdistVerdict(False, f"it contains {name}")
             if base in BUILD_FILES:
                 return SdistVerdict(False, f"it contains {name}")

@@ -558,6 +558,10 @@ def _check_wheels(name: str, row: dict[str, Any], rel: Release) -> list[str]:
     flags: list[str] = []
     if canonicalize_name(rel.name) != name:
         flags.append(f"PyPI name {rel.name!r} normalizes differently")
+    # The planner tells a locked version from the one the wheel matrix describes by ``release``.
+    if row["release"] != rel.version:
+        print(f"   release  {rel.version} !! table says {row['release']}")
+        flags.append(f"release: PyPI's latest is {rel.version}, table {row['release']}")
     matrix = wheel_matrix(rel)
     print(
         f"== {name} {rel.version}  sdist={'yes' if rel.has_sdist else 'NO'}  "
