@@ -188,3 +188,16 @@ def test_the_committed_record_is_what_plan_online_wrote(name: str) -> None:
     for key, verdict in record["sdists"].items():
         assert verdict["sha256"] in hashes[key], key
         assert verdict["file"] in record["files"][key], key
+
+
+def test_a_project_that_never_publishes_wheels_is_no_guess(tmp_path: Path) -> None:
+    # uwsgi has no wheel in any release: compiling an older one is a fact, not a guess.
+    from pydocker_gen.planner import plan
+    from pydocker_gen.reader import inspect
+
+    digest = "0" * 64  # only read, never installed
+    (tmp_path / "requirements.txt").write_text(f"uwsgi==2.0.20 --hash=sha256:{digest}\n")
+    the_plan = plan(inspect(tmp_path))
+    assert [c.name for c in the_plan.compiled] == ["uwsgi"]
+    assert not any("--online" in w for w in the_plan.warnings)
+    assert "guess" not in the_plan.compiled[0].why

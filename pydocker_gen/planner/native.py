@@ -218,7 +218,9 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
         why = "a wheel fits"
         if from_source:
             why = f"no wheel for {where} on the index (knowledge table)"
-            guessed = bool(pkg.hashes) and not same_release(pkg.version, row.release)
+            # A project that never publishes wheels (uwsgi, mysqlclient) is no guess.
+            publishes = any(row.wheels.get(arch) for arch in ARCHES.values())
+            guessed = publishes and bool(pkg.hashes) and not same_release(pkg.version, row.release)
             if guessed:
                 why = _guess_why(pkg, row, where)
     else:
