@@ -26,7 +26,7 @@ def unnamed(tmp_path: Path) -> Path:
 def test_a_source_without_name_is_read_as_old_pipenv_did(unnamed: Path) -> None:
     facts = inspect(unnamed)
     assert (str(facts.manager), facts.lockfile) == ("pipenv", "Pipfile.lock")
-    assert [ix.url for ix in facts.indexes] == ["https://pypi.python.org/simple"]
+    assert [(ix.name, ix.url) for ix in facts.indexes] == [("", "https://pypi.python.org/simple")]
     assert "django" in {p.name for p in facts.packages}
     assert any("source[0] has no `name`" in w for w in facts.warnings)
 

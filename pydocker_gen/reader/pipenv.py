@@ -31,7 +31,8 @@ def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
     pipfile = Node(_load_pipfile(root, written)._data, "Pipfile")
     lock_path = root / LOCK
     pins = _pins(pipfile)
-    indexes = _indexes(pipfile, "Pipfile")
+    # Named as written: a name plette needed is not the project's.
+    indexes = _indexes(Node(written, "Pipfile") if "source" in written else pipfile, "Pipfile")
     if not fs.is_file(lock_path):
         if not allow_unlocked:
             raise UserError(
