@@ -32,6 +32,7 @@ class Config:
     base_image: str | None = None
     platforms: tuple[str, ...] = ()
     installer: str | None = None
+    requirements: str | None = None  # pip's requirements file, relative to the project
     backend: str | None = None
     builder_profile: str | None = None
     build_packages: tuple[str, ...] = ()
@@ -118,6 +119,12 @@ SCHEMA: dict[str, Key] = {
         "one of pip, pipenv, poetry, uv, pdm, pylock",
         "which manager's files to install from when several are present",
         '"uv"',
+    ),
+    "requirements": Key(
+        _is_str,
+        "a .txt path inside the project",
+        "pip's requirements file, instead of the first found of the usual places (docs/readers.md)",
+        '"requirements/prod.txt"',
     ),
     "backend": Key(
         _is_str,
@@ -302,6 +309,7 @@ def _build(flat: Mapping[str, Any], source: str) -> Config:
         base_image=flat.get("base_image"),
         platforms=_strs(flat.get("platforms")),
         installer=flat.get("installer"),
+        requirements=flat.get("requirements"),
         backend=flat.get("backend"),
         builder_profile=flat.get("builder_profile"),
         build_packages=_strs(flat.get("packages.build")),
@@ -388,6 +396,14 @@ def _semantic_problems(flat: Mapping[str, Any]) -> list[str]:  # noqa: C901 - on
     for name in flat.get("tools", {}):
         if name not in _known_tools():
             problems.append(f"'tools' knows {', '.join(_known_tools())}; not {name!r}")
+    reqs = flat.get("requirements")
+    if isinstance(reqs, str) and (
+        reqs.startswith("/")
+        or ".." in reqs.split("/")
+        or not reqs.endswith(".txt")
+        or any(ord(c) < 32 for c in reqs)
+    ):
+        problems.append(f"'requirements' must be a .txt path inside the project, not {reqs!r}")
     for key in ("writable",):
         for path in flat.get(key, []):
             if path.startswith("/") or ".." in path.split("/"):

@@ -45,7 +45,9 @@ class Manager:
 
     name: str  # the configuration's `installer` value and the plan's `manager`
     title: str  # how messages name it
-    lock: str | None  # the file whose presence selects it, in registry order
+    # The file whose presence selects it, in registry order; several: where it may be, the
+    # first found wins.
+    lock: str | tuple[str, ...] | None
     read: Reader
     strategy: Strategy
     lock_command: str | None = None  # how users make the lock
@@ -56,6 +58,13 @@ class Manager:
     local_refusal: str = ""  # why local sources cannot be installed, when REFUSED
     tools: tuple[str, ...] = ()  # tools the builder installs, pinned in TOOL_VERSIONS
     own_python_range: bool = False  # its reader reads requires-python itself
+
+    @property
+    def lock_files(self) -> tuple[str, ...]:
+        """Where its lock may be, in the order looked for."""
+        if self.lock is None:
+            return ()
+        return (self.lock,) if isinstance(self.lock, str) else self.lock
 
     @property
     def declared_by(self) -> str | None:
@@ -102,7 +111,7 @@ def _read_pylock(root: Path, pyproj: PyProject, cfg: Config) -> ManagerRead:
 def _read_pip(root: Path, pyproj: PyProject, cfg: Config) -> ManagerRead:
     from pydocker_gen import reader
 
-    return reader.read_pip(root, pyproj)
+    return reader.read_pip(root, pyproj, cfg)
 
 
 _EXPORT_FILES = "only local folders are installed for Pipenv and Poetry"
@@ -172,7 +181,15 @@ MANAGERS: tuple[Manager, ...] = (
     Manager(
         name="pip",
         title="pip",
-        lock="requirements.txt",
+        # Pinned requirements at the root, else in a requirements/ folder: the production set
+        # (which usually includes base.txt) before the base one; dev/test files never.
+        lock=(
+            "requirements.txt",
+            "requirements/production.txt",
+            "requirements/prod.txt",
+            "requirements/requirements.txt",
+            "requirements/base.txt",
+        ),
         read=_read_pip,
         strategy=installers.pip,
         local_refusal="local sources are not installed for pip so far",

@@ -60,6 +60,12 @@ EFFECTS: dict[str, tuple[str, dict[str, str], Callable[[str, dict[str, object]],
         {**PIPENV, ".python-version": "3.11\n"},
         lambda d, p: p["manager"] == "pip" and "pipenv" not in d,
     ),
+    # The root requirements.txt would be pip's file: only the key makes it the named one.
+    "requirements": (
+        'requirements = "requirements/prod.txt"',
+        {"requirements/prod.txt": "flask==3.1.3\nuvicorn==0.34.0\n"},
+        lambda d, p: "-r requirements/prod.txt" in d and p["lockfile"] == "requirements/prod.txt",
+    ),
     "backend": (
         'backend = "uv"',
         {},

@@ -93,7 +93,7 @@ def _related(field: str, mutated: str) -> bool:
 
 def lock_of(root: Path) -> str:
     """The lock pydocker-gen reads in the project (the first present, in precedence order)."""
-    return next(str(m.lock) for m in managers.MANAGERS if m.lock and (root / m.lock).is_file())
+    return next(f for m in managers.MANAGERS for f in m.lock_files if (root / f).is_file())
 
 
 def legitimate(

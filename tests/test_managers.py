@@ -29,7 +29,7 @@ Tree = Callable[[Mapping[str, str]], Path]
 
 def test_names_and_locks_are_unique() -> None:
     names = [m.name for m in managers.MANAGERS]
-    locks = [m.lock for m in managers.MANAGERS if m.lock]
+    locks = [f for m in managers.MANAGERS for f in m.lock_files]
     assert len(set(names)) == len(names)
     assert len(set(locks)) == len(locks)
 
@@ -39,7 +39,11 @@ def test_the_pre_commit_hooks_watch_every_managers_files() -> None:
     for hook in hooks:
         pattern = re.compile(hook["files"])
         for m in managers.MANAGERS:
-            for name in (m.lock, m.manifest_file, "pyproject.toml" if m.tool_table else None):
+            for name in (
+                *m.lock_files,
+                m.manifest_file,
+                "pyproject.toml" if m.tool_table else None,
+            ):
                 if name:
                     assert pattern.search(f"sub/{name}"), (hook["id"], m.name, name)
 
@@ -67,11 +71,12 @@ def test_docs_and_fuzz_cases_cover_every_manager() -> None:
     readers_doc = (ROOT / "docs" / "readers.md").read_text()
     fuzzed = {file for _, file in FUZZ_CASES}
     for m in managers.MANAGERS:
-        assert f"`{m.lock}`" in readers_doc, f"docs/readers.md does not name {m.lock}"
+        for lock in m.lock_files:
+            assert f"`{lock}`" in readers_doc, f"docs/readers.md does not name {lock}"
+            if lock.endswith((".lock", ".toml")):  # structured locks are fuzzed
+                assert lock in fuzzed, f"tests/test_fuzz.py has no case for {lock}"
         assert m.title in readers_doc, m.title
-        if m.lock and m.lock.endswith((".lock", ".toml")):  # structured locks are fuzzed
-            assert m.lock in fuzzed, f"tests/test_fuzz.py has no case for {m.lock}"
-    order = [m.lock for m in managers.MANAGERS]
+    order = [m.lock_files[0] for m in managers.MANAGERS]
     positions = [readers_doc.index(f"`{lock}`") for lock in order]
     assert positions == sorted(positions), "docs/readers.md lists the locks out of precedence order"
 

@@ -58,6 +58,40 @@ def test_unpinned_and_direct_references(tree: Tree) -> None:
     assert not result.pinned
 
 
+def test_bare_urls_are_read_as_pip_reads_them(tree: Tree) -> None:
+    root = tree(
+        {
+            "requirements.txt": (
+                "git+https://github.com/derneuere/django-chunked-upload@master"
+                "#egg=django_chunked-upload\n"
+                "https://files.example/pkg/master.zip\n"
+                "https://files.example/six-1.17.0-py2.py3-none-any.whl; python_version < '3.13'\n"
+                "hg+https://hg.example/repo#subdirectory=x&egg=extra-tool[cli]\n"
+            )
+        }
+    )
+    result = requirements.read(root, "requirements.txt")
+    by_name = {p.name: p for p in result.packages}
+    assert set(by_name) == {
+        "django-chunked-upload",
+        "https://files.example/pkg/master.zip",  # pip learns its name only by building it
+        "six",
+        "extra-tool",
+    }
+    assert by_name["django-chunked-upload"].source is Source.VCS
+    assert by_name["https://files.example/pkg/master.zip"].source is Source.URL
+    assert by_name["six"].marker == 'python_version < "3.13"'
+    assert by_name["six"].files == ("six-1.17.0-py2.py3-none-any.whl",)
+    assert by_name["extra-tool"].extras == ("cli",)
+    assert result.pinned  # a URL fixes what it installs
+
+
+def test_only_registry_lines_are_named_unpinned(tree: Tree) -> None:
+    root = tree({"requirements.txt": "flask>=3\ngit+https://git.example/lib@v1#egg=lib\n"})
+    read = requirements.manager_read(root, "requirements.txt")
+    assert any(w.startswith("requirements.txt is not fully pinned (flask)") for w in read.warnings)
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -65,6 +99,8 @@ def test_unpinned_and_direct_references(tree: Tree) -> None:
         ("-r missing.txt\n", "includes 'missing.txt', which does not exist"),
         ("flask>=>3\n", "is not a valid requirement"),
         ("-e ../lib\n", "editable mode"),
+        ("git+https://git.example/lib#egg=lib>=2\n", "is not a valid requirement"),
+        ("file:///home/me/lib.tar.gz#egg=lib\n", "from a local path"),
     ],
 )
 def test_errors_name_the_file_and_line(tree: Tree, text: str, message: str) -> None:

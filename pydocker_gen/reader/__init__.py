@@ -26,8 +26,6 @@ from pydocker_gen.reader.shape import Node
 if TYPE_CHECKING:
     from pydocker_gen.managers import Manager
 
-REQUIREMENTS_FILE = "requirements.txt"
-
 
 def inspect(root: Path) -> ProjectFacts:
     """Read the project at ``root`` into ``ProjectFacts``."""
@@ -45,12 +43,13 @@ def _inspect(root: Path) -> ProjectFacts:
         raise UserError(str(root), "is not a directory.")
     cfg = config_mod.load(root)
     pyproj = pyproject.load(root)
-    manager, reason, passed_over = _choose_manager(root, pyproj, cfg.installer)
+    manager, reason, passed_over = _choose_manager(root, pyproj, cfg)
     read = _read(manager, root, pyproj, cfg)
     local = _local_sources(root, manager, read)
     if read.lockfile is None and manager.tool_table is not None:
         # Unlocked, allowed: pip installs the project and resolves; the reason says so.
-        reason = f"{reason} without {manager.lock}, and allow_unlocked lets pip resolve"
+        locks = " or ".join(manager.lock_files)
+        reason = f"{reason} without {locks}, and allow_unlocked lets pip resolve"
         manager = managers.PIP
     warnings = list(read.warnings)
     if passed_over:
@@ -145,21 +144,52 @@ def _config_pin(cfg: config_mod.Config) -> list[Pin]:
     return [Pin(cfg.python, f"{cfg.source}: python")] if cfg.python and cfg.source else []
 
 
+def lock_files(manager: Manager, cfg: config_mod.Config) -> tuple[str, ...]:
+    """Where ``manager``'s lock may be: the registry's paths, or pip's configured file."""
+    if manager is managers.PIP and cfg.requirements is not None:
+        return (cfg.requirements,)
+    return manager.lock_files
+
+
+def find_lock(root: Path, manager: Manager, cfg: config_mod.Config) -> str | None:
+    """The first of ``manager``'s lock paths present in the project."""
+    return next((f for f in lock_files(manager, cfg) if fs.is_file(root / f)), None)
+
+
+def _why_this_file(manager: Manager, found: str, cfg: config_mod.Config) -> str:
+    """Why pip reads ``found`` when it is not the registry's first choice."""
+    if manager is managers.PIP and cfg.requirements is not None:
+        return f"; {found} as the configuration's requirements names it"
+    if found == manager.lock_files[0]:
+        return ""
+    return (
+        f": the first found of {', '.join(manager.lock_files)} (the configuration's "
+        "requirements can name another)"
+    )
+
+
 def _choose_manager(
-    root: Path, pyproj: pyproject.PyProject, configured: str | None
+    root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config
 ) -> tuple[Manager, str, list[str]]:
-    present = [m for m in managers.MANAGERS if m.lock and fs.is_file(root / m.lock)]
-    declared = [m for m in managers.MANAGERS if _declares(root, pyproj, m)]
-    if configured is not None:
-        chosen = managers.by_name(configured)
-        others = [str(m.lock) for m in present if m is not chosen]
-        return chosen, f"the configuration sets installer = {configured!r}", others
-    if present:
-        others = [str(m.lock) for m in present[1:]]
-        why = (
-            f"{present[0].lock} is present" if not others else f"{present[0].lock} takes precedence"
+    if cfg.requirements is not None and not fs.is_file(root / cfg.requirements):
+        raise UserError(
+            cfg.source or "configuration",
+            f"names requirements = {cfg.requirements!r}, which does not exist.",
+            field="requirements",
+            fix="Name a requirements file of the project, relative to its root.",
         )
-        return present[0], why, others
+    present = [(m, f) for m in managers.MANAGERS if (f := find_lock(root, m, cfg))]
+    declared = [m for m in managers.MANAGERS if _declares(root, pyproj, m)]
+    if cfg.installer is not None:
+        chosen = managers.by_name(cfg.installer)
+        others = [f for m, f in present if m is not chosen]
+        found = dict(present).get(chosen)
+        why = f"the configuration sets installer = {cfg.installer!r}"
+        return chosen, why + (_why_this_file(chosen, found, cfg) if found else ""), others
+    if present:
+        (first, found), others = present[0], [f for _, f in present[1:]]
+        why = f"{found} is present" if not others else f"{found} takes precedence"
+        return first, why + _why_this_file(first, found, cfg), others
     if declared:
         return (
             declared[0],
@@ -185,8 +215,8 @@ def _declares(root: Path, pyproj: pyproject.PyProject, manager: Manager) -> bool
 def _read(
     manager: Manager, root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config
 ) -> ManagerRead:
-    lock = manager.lock
-    if manager.tool_table is not None and lock is not None and not fs.is_file(root / lock):
+    if manager.tool_table is not None and manager.lock_files and not find_lock(root, manager, cfg):
+        lock = " or ".join(manager.lock_files)
         if not cfg.allow_unlocked:
             raise UserError(
                 "pyproject.toml",
@@ -208,8 +238,10 @@ def _read(
     return manager.read(root, pyproj, cfg)
 
 
-def read_pip(root: Path, pyproj: pyproject.PyProject) -> ManagerRead:
-    """requirements.txt, or the pyproject.toml/setup.cfg project itself, for pip."""
-    if not fs.is_file(root / REQUIREMENTS_FILE):
+def read_pip(root: Path, pyproj: pyproject.PyProject, cfg: config_mod.Config) -> ManagerRead:
+    """The requirements file (managers.PIP's lock), or the pyproject.toml/setup.cfg project
+    itself, for pip."""
+    top = find_lock(root, managers.PIP, cfg)
+    if top is None:
         return pyproject.read_as_pip(root, pyproj)
-    return requirements.manager_read(root, REQUIREMENTS_FILE)
+    return requirements.manager_read(root, top)

@@ -32,13 +32,15 @@ def _normalize(name: str) -> str:
 
 
 class HashRule(NamedTuple):
-    """How one line of PDM releases builds `dev-dependencies` for content_hash."""
+    """What one line of PDM releases hashes into content_hash (read from each one's source)."""
 
     normalised: bool  # 2.20+: group names normalised, PEP 735 [dependency-groups] merged in
+    resolution: bool  # 2.16+: the whole [tool.pdm.resolution]; before: only its overrides
 
 
-PDM_2_19 = HashRule(normalised=False)
-PDM_2_20 = HashRule(normalised=True)
+PDM_2_11 = HashRule(normalised=False, resolution=False)  # 2.8-2.15: lock_version 4.3-4.4.1
+PDM_2_19 = HashRule(normalised=False, resolution=True)  # 2.16-2.19: 4.4.2, 4.5.0
+PDM_2_20 = HashRule(normalised=True, resolution=True)  # 2.20+: 4.5.0
 
 
 def _groups(data: dict[str, Any], rule: HashRule) -> dict[str, Any]:
@@ -57,14 +59,19 @@ def content_hash(data: dict[str, Any], rule: HashRule = PDM_2_20) -> str:
     """What pdm hashes into metadata.content_hash (pdm.project.project_file)."""
     project = data.get("project", {})
     settings = data.get("tool", {}).get("pdm", {})
-    dump = {
+    resolution = settings.get("resolution", {})
+    dump: dict[str, Any] = {
         "sources": settings.get("source", []),
         "dependencies": project.get("dependencies", []),
         "dev-dependencies": _groups(data, rule),
         "optional-dependencies": project.get("optional-dependencies", {}),
         "requires-python": project.get("requires-python", ""),
-        "resolution": settings.get("resolution", {}),
     }
+    if rule.resolution:
+        dump["resolution"] = resolution
+    else:
+        # pdm 2.11 still honours the deprecated [tool.pdm.overrides] before the new place.
+        dump["overrides"] = settings.get("overrides", resolution.get("overrides", {}))
     return hashlib.sha256(json.dumps(dump, sort_keys=True).encode()).hexdigest()
 
 
@@ -73,7 +80,9 @@ def writer_rules(lock_version: str) -> tuple[HashRule, ...]:
     try:
         version = Version(lock_version)
     except InvalidVersion:
-        return (PDM_2_20, PDM_2_19)
+        return (PDM_2_20, PDM_2_19, PDM_2_11)
+    if version < Version("4.4.2"):
+        return (PDM_2_11,)
     if version < Version("4.5.0"):
         return (PDM_2_19,)
     # 4.5.0 is written by 2.19 and by 2.20-2.2x alike, so either rule may apply.

@@ -8,6 +8,7 @@ import json
 import tomllib
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from packaging.utils import canonicalize_name
 
@@ -27,10 +28,11 @@ def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
     written = _pipfile_as_written(root)
     _check_pipfile(Node(written, "Pipfile"))
     # plette validates the rest and adds the [[source]] pipenv uses when none is written.
-    pipfile = Node(_load_pipfile(root)._data, "Pipfile")
+    pipfile = Node(_load_pipfile(root, written)._data, "Pipfile")
     lock_path = root / LOCK
     pins = _pins(pipfile)
-    indexes = _indexes(pipfile, "Pipfile")
+    # Named as written: a name plette needed is not the project's.
+    indexes = _indexes(Node(written, "Pipfile") if "source" in written else pipfile, "Pipfile")
     if not fs.is_file(lock_path):
         if not allow_unlocked:
             raise UserError(
@@ -50,7 +52,7 @@ def read(root: Path, *, allow_unlocked: bool) -> ManagerRead:
             warnings=["Pipfile has no Pipfile.lock: versions are resolved at build time."],
         )
     lock = _load_lock(lock_path)
-    warnings = _check_fresh(written, lock)
+    warnings = [*_unnamed_source_warnings(written), *_check_fresh(written, lock)]
     packages = [_locked(name, entry) for name, entry in sorted(lock.table("default").items())]
     return ManagerRead(
         manifest="Pipfile",
@@ -169,9 +171,10 @@ def _check_pipfile(doc: Node) -> None:
     from plette.models import Package, Pipenv, Requires, Script, Source
 
     for source in doc.tables("source"):
-        for key in ("name", "url"):
-            source.text(key)
-        _validate(source, Source)
+        source.opt_text("name")
+        source.text("url")
+        # plette requires a name; pipenv up to 2022.1.8 did not (it finds an index by url).
+        _validate(source, Source, _named(source.as_table()))
     for key in ("python_version", "python_full_version"):
         doc.table("requires").opt_text(key)
     _validate(doc.table("requires"), Requires)
@@ -184,21 +187,46 @@ def _check_pipfile(doc: Node) -> None:
                 _validate(spec, Package)
 
 
-def _validate(node: Node, model: Any) -> None:
+def _validate(node: Node, model: Any, value: Any = None) -> None:
     from plette.models import DataValidationError
 
     try:
-        model.validate(node.value)
+        model.validate(node.value if value is None else value)
     except DataValidationError as exc:
         raise node.error(f"{exc}".rstrip(".") + ".") from None
 
 
-def _load_pipfile(root: Path) -> Any:
+def _named(source: dict[str, Any]) -> dict[str, Any]:
+    """A [[source]] as plette accepts it: one without a name gets the one pipenv 2022.1.8
+    gives an index it adds (`Project.src_name_from_url`: the host without its last label)."""
+    if "name" in source:
+        return source
+    host = urlsplit(str(source.get("url", ""))).hostname or ""
+    return {"name": host.rpartition(".")[0].replace(".", "") or "index", **source}
+
+
+def _unnamed(written: dict[str, Any]) -> list[int]:
+    sources = written.get("source", [])
+    return [i for i, s in enumerate(sources) if isinstance(s, dict) and "name" not in s]
+
+
+def _unnamed_source_warnings(written: dict[str, Any]) -> list[str]:
+    return [
+        f"Pipfile: source[{i}] has no `name`: read as pipenv 2022.1.8 and before did (its "
+        "hash matches), but later pipenv releases refuse this Pipfile; add a name to it."
+        for i in _unnamed(written)
+    ]
+
+
+def _load_pipfile(root: Path, written: dict[str, Any]) -> Any:
     import plette  # only Pipenv projects pay for it (and tomlkit behind it)
     from plette.models import DataValidationError
     from tomlkit.exceptions import TOMLKitError
 
     try:
+        if _unnamed(written):  # plette's load would refuse what the old pipenv accepted
+            sources = [_named(s) for s in written["source"]]
+            return plette.Pipfile({**written, "source": sources})
         return plette.Pipfile.load(io.StringIO(fs.read_text(root / "Pipfile")))
     except (DataValidationError, TOMLKitError) as exc:
         raise UserError("Pipfile", f"cannot be read: {exc}".rstrip(".") + ".") from None

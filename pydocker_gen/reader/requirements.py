@@ -12,14 +12,16 @@ named in the header, which becomes a Python pin.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 
 from pydocker_gen import fs
 from pydocker_gen.errors import UserError
@@ -201,7 +203,10 @@ def manager_read(root: Path, top: str) -> ManagerRead:
     complete, why = reqs.complete
     warnings = []
     if not reqs.pinned:
-        loose = sorted(p.name for p in reqs.packages if p.version is None)
+        # A VCS or URL reference is fixed by its URL, as `pinned` counts it.
+        loose = sorted(
+            p.name for p in reqs.packages if p.version is None and p.source is Source.REGISTRY
+        )
         warnings.append(
             f"{top} is not fully pinned ({', '.join(loose[:5])}"
             f"{'…' if len(loose) > 5 else ''}): versions are resolved at build time. "
@@ -309,6 +314,32 @@ def _read_line(root: Path, rel: str, number: int, line: str, result: Requirement
 
 _HASH = re.compile(r"\s--hash[=\s]+(\S+)")
 _OPTION = re.compile(r"\s--[a-z-]+(?:[=\s]+\S+)?")
+# pip's older form of a direct reference: a bare URL named by its `#egg=` fragment.
+_URL_LINE = re.compile(r"^[a-z][a-z0-9.+-]*://", re.I)
+_EGG = re.compile(r"[#&]egg=([^&]*)")
+
+
+class UrlLine(NamedTuple):
+    """A bare URL line: what packaging parses, and the name pip learns only by building it."""
+
+    text: str  # `name @ url ; marker` for packaging
+    unnamed: bool  # no `#egg=` fragment: named here by its URL
+
+
+def _url_line(text: str) -> UrlLine:
+    """A bare URL line as the PEP 508 ``name @ url`` pip reads it as (pip splits off a
+    marker at ``"; "`` on URL lines, since a URL may hold a semicolon)."""
+    url, _, marker = text.partition("; ")
+    url = url.strip()
+    tail = f" ; {marker.strip()}" if marker.strip() else ""
+    if egg := _EGG.search(url):
+        return UrlLine(f"{egg.group(1)} @ {url}{tail}", unnamed=False)
+    file = urlsplit(url).path.rsplit("/", 1)[-1]
+    if file.endswith(".whl"):  # a wheel's file name says its name
+        with contextlib.suppress(InvalidWheelFilename):
+            return UrlLine(f"{parse_wheel_filename(file)[0]} @ {url}{tail}", unnamed=False)
+    # pip builds it to learn its name; a placeholder name lets packaging check the rest.
+    return UrlLine(f"unnamed @ {url}{tail}", unnamed=True)
 
 
 def _add_requirement(rel: str, where: str, line: str, result: RequirementsSet) -> None:
@@ -331,10 +362,13 @@ def _add_requirement(rel: str, where: str, line: str, result: RequirementsSet) -
             fix="Use uv with a [tool.uv.sources] path source (examples/uv-local-libs), or "
             "publish the package to an index.",
         )
+    url_line = _url_line(text) if _URL_LINE.match(text) else None
     try:
-        req = Requirement(text)
+        req = Requirement(url_line.text if url_line else text)
     except InvalidRequirement as exc:
         raise UserError(rel, f"{text!r} is not a valid requirement ({exc}).", field=where) from None
+    # Named by the URL itself (fragment dropped): the only name the plan can give it.
+    name = req.url.split("#")[0] if url_line and url_line.unnamed and req.url else req.name
     source = Source.REGISTRY
     version: str | None = None
     files: tuple[str, ...] = ()
@@ -345,7 +379,7 @@ def _add_requirement(rel: str, where: str, line: str, result: RequirementsSet) -
             # An absolute path of this machine: the image's build sees only its context.
             raise UserError(
                 rel,
-                f"installs {req.name} from a local path ({req.url}), which a Docker build "
+                f"installs {name} from a local path ({req.url}), which a Docker build "
                 "cannot reach.",
                 field=where,
                 fix="Publish it to an index, or use uv with a [tool.uv.sources] path source "
@@ -359,7 +393,7 @@ def _add_requirement(rel: str, where: str, line: str, result: RequirementsSet) -
         result.listing.append(rel)
     result.packages.append(
         LockedPackage(
-            name=canonicalize_name(req.name),
+            name=name if url_line and url_line.unnamed else canonicalize_name(name),
             version=version,
             marker=str(req.marker) if req.marker else None,
             hashes=tuple(hashes),
