@@ -81,19 +81,19 @@ class Manager:
 def _read_uv(root: Path, pyproj: PyProject, cfg: Config) -> ManagerRead:
     from pydocker_gen.reader import uv
 
-    return uv.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
+    return uv.read(root, pyproj, extras=cfg.extras)
 
 
 def _read_poetry(root: Path, pyproj: PyProject, cfg: Config) -> ManagerRead:
     from pydocker_gen.reader import poetry
 
-    return poetry.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
+    return poetry.read(root, pyproj, extras=cfg.extras)
 
 
 def _read_pdm(root: Path, pyproj: PyProject, cfg: Config) -> ManagerRead:
     from pydocker_gen.reader import pdm
 
-    return pdm.read(root, pyproj, allow_unlocked=cfg.allow_unlocked, extras=cfg.extras)
+    return pdm.read(root, pyproj, extras=cfg.extras)
 
 
 def _read_pipenv(root: Path, pyproj: PyProject, cfg: Config) -> ManagerRead:

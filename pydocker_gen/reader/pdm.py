@@ -12,7 +12,6 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from pydocker_gen import fs
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import Index, LockedPackage, Source
@@ -89,18 +88,9 @@ def writer_rules(lock_version: str) -> tuple[HashRule, ...]:
     return (PDM_2_20, PDM_2_19) if version == Version("4.5.0") else (PDM_2_20,)
 
 
-def read(
-    root: Path, pyproj: PyProject, *, allow_unlocked: bool, extras: tuple[str, ...] = ()
-) -> ManagerRead:
+def read(root: Path, pyproj: PyProject, *, extras: tuple[str, ...] = ()) -> ManagerRead:
     lock_path = root / LOCK
     settings = pyproj.doc.table("tool").table("pdm")
-    if not fs.is_file(lock_path):
-        raise UserError(
-            "pyproject.toml",
-            "is a PDM project without pdm.lock.",
-            field="[tool.pdm]",
-            fix=f"Run `{LOCK_COMMAND}` and commit pdm.lock.",
-        )
     lock = Node(read_toml(lock_path, root), LOCK, fix=f"Regenerate it with `{LOCK_COMMAND}`.")
     meta = lock.table("metadata")
     recorded = meta.text("content_hash").removeprefix("sha256:")

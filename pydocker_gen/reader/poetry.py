@@ -139,9 +139,7 @@ def _files(pkg: Node, legacy: Node) -> list[Node]:
 _SOURCES = {"git": Source.VCS, "url": Source.URL, "file": Source.PATH, "directory": Source.PATH}
 
 
-def read(
-    root: Path, pyproj: PyProject, *, allow_unlocked: bool, extras: tuple[str, ...] = ()
-) -> ManagerRead:
+def read(root: Path, pyproj: PyProject, *, extras: tuple[str, ...] = ()) -> ManagerRead:
     lock_path = root / LOCK
     tool = pyproj.doc.table("tool").table("poetry")
     install_project = tool.flag("package-mode", True) and pyproj.has_build_system
@@ -152,19 +150,6 @@ def read(
     ]
     for ix in indexes:
         check_url_credentials(ix.url, "pyproject.toml")
-    if not fs.is_file(lock_path):
-        if not allow_unlocked:
-            raise UserError(
-                "pyproject.toml",
-                "is a Poetry project without poetry.lock.",
-                field="[tool.poetry]",
-                fix=f"Run `{LOCK_COMMAND}` and commit poetry.lock (or set allow_unlocked = true).",
-            )
-        raise UserError(
-            "pyproject.toml",
-            "unlocked Poetry projects are not supported yet.",
-            fix=f"Run `{LOCK_COMMAND}`.",
-        )
     lock = Node(read_toml(lock_path, root), LOCK, fix=f"Regenerate it with `{LOCK_COMMAND}`.")
     meta = lock.table("metadata")
     recorded = meta.text("content-hash")

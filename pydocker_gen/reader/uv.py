@@ -96,18 +96,9 @@ def _package(p: Node, marker: str | None) -> LockedPackage:
     )
 
 
-def read(
-    root: Path, pyproj: PyProject, *, allow_unlocked: bool, extras: tuple[str, ...] = ()
-) -> ManagerRead:
+def read(root: Path, pyproj: PyProject, *, extras: tuple[str, ...] = ()) -> ManagerRead:
     lock_path = root / LOCK
     tool = pyproj.doc.table("tool").table("uv")
-    if not fs.is_file(lock_path):
-        raise UserError(
-            "pyproject.toml",
-            "is a uv project without uv.lock.",
-            field="[tool.uv]" if tool.as_table() else None,
-            fix=f"Run `{LOCK_COMMAND}` and commit uv.lock.",
-        )
     lock = Node(read_toml(lock_path, root), LOCK, fix=f"Regenerate it with `{LOCK_COMMAND}`.")
     version = lock.int_or("version", 1)
     if version != 1:
