@@ -221,3 +221,30 @@ def test_sdist_verdicts(tmp_path: Path) -> None:
     broken = tmp_path / "g-1.tar.gz"
     broken.write_bytes(b"not an archive")
     assert online.sdist_verdict(broken).pure is False
+
+
+def test_a_pinned_requirement_without_hashes_is_looked_up_by_its_version(
+    tree: Tree, index: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Plain pinned requirements name neither files nor hashes: the pinned version picks them.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tree({"requirements.txt": "fancy-ext==1.0\n", ".python-version": "3.12\n"})
+    assert plan(inspect(root)).compiled == ()
+    learned, problems = online.look_up(root, inspect(root).packages, index=index)
+    assert (learned, problems) == (1, [])  # its files; not sdist-only, so no sdist verdict
+    record = json.loads((root / online.RECORD).read_text())
+    assert record["files"] == {
+        "fancy-ext==1.0": ["fancy_ext-1.0-cp312-cp312-win_amd64.whl", "fancy_ext-1.0.tar.gz"]
+    }
+    assert [c.name for c in plan(inspect(root)).compiled] == ["fancy-ext"]
+
+
+def test_a_table_wheel_for_another_release_is_said_to_be_a_guess(tree: Tree) -> None:
+    # cffi's row describes a release with cp314 wheels; 1.16.0 (awx's pin) has none.
+    row = native.table().packages["cffi"]
+    assert "3.14" in row.wheels["x86_64"] and row.release != "1.16.0"
+    root = tree({"requirements.txt": "cffi==1.16.0\n", ".python-version": "3.14\n"})
+    the_plan = plan(inspect(root))
+    assert the_plan.compiled == ()
+    (warning,) = [w for w in the_plan.warnings if "plan --online" in w]
+    assert "for cffi (planned from wheels)" in warning

@@ -182,7 +182,11 @@ class Need(NamedTuple):
     build: tuple[str, ...]
     runtime: tuple[str, ...]
     unknown: bool  # compiles, and the table does not know its system packages
-    guessed: bool = False  # compiles on the table's wheel facts for another release
+    guessed: bool = False  # decided on the table's wheel facts for another release
+
+    @property
+    def from_source(self) -> bool:
+        return self.compiles or self.pure_build is not None
 
 
 # Build backends that only package Python files: a local folder built by one needs no
@@ -215,14 +219,18 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
         why = f"the lock lists no wheel for {where}" if from_source else "a wheel fits"
     elif row is not None:
         from_source = not row.has_wheel(t)
-        why = "a wheel fits"
+        # The lock names no files: the table's facts are about its release, a guess for
+        # another one (a project that never publishes wheels, like uwsgi, is no guess).
+        publishes = any(row.wheels.get(arch) for arch in ARCHES.values())
+        guessed = (
+            publishes and pkg.version is not None and not same_release(pkg.version, row.release)
+        )
         if from_source:
             why = f"no wheel for {where} on the index (knowledge table)"
-            # A project that never publishes wheels (uwsgi, mysqlclient) is no guess.
-            publishes = any(row.wheels.get(arch) for arch in ARCHES.values())
-            guessed = publishes and bool(pkg.hashes) and not same_release(pkg.version, row.release)
-            if guessed:
-                why = _guess_why(pkg, row, where)
+        else:
+            why = "a wheel fits"
+        if guessed:
+            why = _guess_why(pkg, row, where, from_source)
     else:
         from_source, why = False, "assumed to have a wheel (hash-only lock, not in the table)"
     pure = pure_sdist(pkg, row) if from_source and pkg.source is Source.REGISTRY else None
@@ -253,7 +261,7 @@ def assess(pkg: LockedPackage, t: Target, present: frozenset[str]) -> Need:
         build,
         runtime,
         unknown,
-        guessed=compiles and guessed,
+        guessed=guessed,
     )
 
 
@@ -269,31 +277,33 @@ def same_release(version: str | None, release: str | None) -> bool:
         return False
 
 
-def _guess_why(pkg: LockedPackage, row: Knowledge, where: str) -> str:
-    """A hash-only lock names no files: the table's wheel facts are a guess for this version."""
-    of = (
-        f"{row.release}, its latest release when the table was verified"
-        if row.release
-        else ("its latest release when the table was verified")
-    )
-    locked = pkg.version or "the locked version"
+def _guess_why(pkg: LockedPackage, row: Knowledge, where: str, compiles: bool) -> str:
+    """The lock names no files: the table's wheel facts are a guess for this version."""
+    of = f"{row.release}, " if row.release else ""
+    fact = f"no wheel for {where}" if compiles else f"a wheel for {where}"
     return (
-        f"no wheel for {where} in {of} (knowledge table); the lock lists only hashes, so "
-        f"whether {locked} has one is a guess from another release (`plan --online` looks it up)"
+        f"{fact} in {of}its latest release when the table was verified (knowledge table); "
+        f"the lock lists no file names, so whether {pkg.version} has one is a guess from "
+        "another release (`plan --online` looks it up)"
     )
 
 
 def guessed_compiles(needs: Iterable[tuple[str, Need]]) -> str | None:
-    """One warning naming the packages that compile on a guess, or None."""
-    names = sorted({need.name for _, need in needs if need.guessed})
-    if not names:
+    """One warning naming the packages whose wheel or compile is a guess, or None."""
+    compiles = sorted({n.name for _, n in needs if n.guessed and n.compiles})
+    wheels = sorted({n.name for _, n in needs if n.guessed and not n.from_source} - set(compiles))
+    if not compiles and not wheels:
         return None
+    parts = []
+    if compiles:
+        parts.append(f"{', '.join(compiles)} (planned to compile)")
+    if wheels:
+        parts.append(f"{', '.join(wheels)} (planned from wheels)")
     return (
-        f"{', '.join(names)} are planned to compile from the knowledge table's wheel facts, "
-        "which describe their latest releases, not the locked versions: the lock lists hashes "
-        "but no file names. Run `pydocker-gen plan --online` once: it looks up the files "
-        f"behind the hashes and records them in {RECORD} (commit it), which later plans and "
-        "`check` use offline."
+        f"The lock lists no file names, so for {' and '.join(parts)} the knowledge table's "
+        "wheel facts, which describe their latest releases, are a guess for the locked "
+        "versions. Run `pydocker-gen plan --online` once: it looks up the locked versions' files "
+        f"and records them in {RECORD} (commit it), which later plans and `check` use offline."
     )
 
 

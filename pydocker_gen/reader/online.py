@@ -20,6 +20,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
 
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
 from pydocker_gen import fs
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import LockedPackage, Source
@@ -283,6 +291,31 @@ def _inspect(pkg: LockedPackage, data: dict[str, Any], timeout: float) -> dict[s
     return {"file": sdist, "sha256": sha256, "pure": verdict.pure, "why": verdict.why}
 
 
+def _files_of(pkg: LockedPackage, listed: Any) -> list[str]:
+    """The index's files for the locked package: those carrying its hashes, or for a lock
+    without hashes those of its pinned version."""
+    entries = [f for f in listed if isinstance(f, dict) and isinstance(f.get("filename"), str)]
+    if pkg.hashes:
+        wanted = {h.split(":", 1)[-1] for h in pkg.hashes}
+        return sorted(f["filename"] for f in entries if f.get("hashes", {}).get("sha256") in wanted)
+    try:
+        pinned = Version(str(pkg.version))
+    except InvalidVersion:
+        return []
+    return sorted(f["filename"] for f in entries if _version_of(f["filename"]) == pinned)
+
+
+def _version_of(filename: str) -> Version | None:
+    try:
+        if is_wheel(filename):
+            return parse_wheel_filename(file_name(filename))[1]
+        if is_sdist(filename):
+            return parse_sdist_filename(file_name(filename))[1]
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return None
+
+
 def look_up(
     root: Path, packages: Iterable[LockedPackage], index: str = INDEX, timeout: float = 15.0
 ) -> tuple[int, list[str]]:
@@ -295,7 +328,8 @@ def look_up(
         key = _key(pkg)
         if not pkg.files and key in record.files:
             pkg = replace(pkg, files=tuple(record.files[key]))
-        wants_files = not pkg.files and bool(pkg.hashes) and pkg.version is not None
+        # A lock that names no files: its hashes say which, else the pinned version does.
+        wants_files = not pkg.files and pkg.version is not None and pkg.source is Source.REGISTRY
         if not wants_files and not (_sdist_only(pkg) and key not in record.sdists):
             continue
         try:
@@ -304,12 +338,7 @@ def look_up(
             problems.append(f"{pkg.name}: {exc}")
             continue
         if wants_files:
-            wanted = {h.split(":", 1)[-1] for h in pkg.hashes}
-            files = sorted(
-                str(f["filename"])
-                for f in data.get("files", [])
-                if isinstance(f, dict) and f.get("hashes", {}).get("sha256") in wanted
-            )
+            files = _files_of(pkg, data.get("files", []))
             if not files:
                 continue
             record.files[key] = files
