@@ -36,21 +36,21 @@ class ManagerRead:
     complete_reason: str = "the lock lists every package"
 
 
-TARGET_PYTHONS = markers.TARGET_PYTHONS
-TARGET_MACHINES = markers.TARGET_MACHINES
-
-
-def excluded_everywhere(pkg: LockedPackage, pythons: tuple[str, ...] = TARGET_PYTHONS) -> bool:
+def excluded_everywhere(
+    pkg: LockedPackage, pythons: tuple[str, ...] = markers.TARGET_PYTHONS
+) -> bool:
     """The package's marker is false on every target: pip skips its line before checking
     hashes, so a missing hash there cannot fail the install."""
     return not any(
         markers.applies(pkg.marker, py, m, pkg.marker_groups)
         for py in pythons
-        for m in TARGET_MACHINES
+        for m in markers.TARGET_MACHINES
     )
 
 
-def all_hashed(packages: list[LockedPackage], pythons: tuple[str, ...] = TARGET_PYTHONS) -> bool:
+def all_hashed(
+    packages: list[LockedPackage], pythons: tuple[str, ...] = markers.TARGET_PYTHONS
+) -> bool:
     """Every index package that can be installed on a target carries a hash (VCS/URL/path
     ones cannot; Pipenv writes a marker-excluded package without hashes)."""
     return all(
@@ -62,7 +62,7 @@ def all_hashed(packages: list[LockedPackage], pythons: tuple[str, ...] = TARGET_
 
 def target_pythons(pins: list[Pin]) -> tuple[str, ...]:
     """The minors a lock can be installed for, as far as its own reader knows."""
-    return tuple(sorted({p.minor for p in pins})) if pins else TARGET_PYTHONS
+    return tuple(sorted({p.minor for p in pins})) if pins else markers.TARGET_PYTHONS
 
 
 def pyproject_lock(lock: str, packages: list[LockedPackage], **kwargs: Any) -> ManagerRead:

@@ -17,7 +17,8 @@ from packaging.specifiers import SpecifierSet
 from pydocker_gen.config import read_toml
 from pydocker_gen.errors import UserError
 from pydocker_gen.facts import LockedPackage, Source
-from pydocker_gen.reader.common import TARGET_PYTHONS, ManagerRead, all_hashed
+from pydocker_gen.markers import TARGET_PYTHONS
+from pydocker_gen.reader.common import ManagerRead, all_hashed
 from pydocker_gen.reader.python_version import Pin, Range, parse_range
 
 LOCK = "pylock.toml"
